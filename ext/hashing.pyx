@@ -1,0 +1,78 @@
+"""Content hashing of byte ranges, without copying them.
+
+xxh3 (the ``xxhash`` package) is the fast identity used to group candidates (dedup, caches);
+sha256 (``hashlib``) is the integrity hash that names content (``integrity=<sha256-...>``, OCI
+digests). Both read the caller's buffer, usually a read-only mmap, through zero-copy memoryview
+slices; the digest functions release the GIL on large inputs, so processes or threads can hash
+in parallel.
+
+Native so that a dedup scan over thousands of nested modules pays one C call per range, not a
+slice object, a bounds check and a method lookup in Python for each.
+"""
+import hashlib
+import xxhash
+from cpython cimport array
+import array as _array
+from libc.stdint cimport uint64_t
+
+cdef object _xxh3_64 = xxhash.xxh3_64_intdigest
+cdef object _xxh3_128 = xxhash.xxh3_128_intdigest
+cdef object _sha256 = hashlib.sha256
+
+
+cdef inline object window(object view, Py_ssize_t start, Py_ssize_t size, Py_ssize_t limit):
+    if start < 0 or size < 0 or start + size > limit:
+        raise ValueError(f"range {start}+{size} lies outside the {limit}-byte buffer")
+    return view[start:start + size]
+
+
+def xxh3_64(buf, Py_ssize_t start=0, Py_ssize_t size=-1):
+    """xxh3-64 of buf[start:start+size] (size -1: to the end) as an int."""
+    view = memoryview(buf).cast('B')
+    cdef Py_ssize_t n = len(view)
+    if size < 0:
+        size = n - start
+    return _xxh3_64(window(view, start, size, n))
+
+
+def xxh3_128(buf, Py_ssize_t start=0, Py_ssize_t size=-1):
+    """xxh3-128 of buf[start:start+size] as an int."""
+    view = memoryview(buf).cast('B')
+    cdef Py_ssize_t n = len(view)
+    if size < 0:
+        size = n - start
+    return _xxh3_128(window(view, start, size, n))
+
+
+def sha256(buf, Py_ssize_t start=0, Py_ssize_t size=-1):
+    """sha256 digest (32 bytes) of buf[start:start+size]."""
+    view = memoryview(buf).cast('B')
+    cdef Py_ssize_t n = len(view)
+    if size < 0:
+        size = n - start
+    return _sha256(window(view, start, size, n)).digest()
+
+
+def xxh3_64_ranges(buf, starts, sizes):
+    """xxh3-64 of each range (parallel sequences of starts and sizes), as an array('Q')."""
+    view = memoryview(buf).cast('B')
+    cdef Py_ssize_t n = len(view)
+    cdef Py_ssize_t i, count = len(starts)
+    if len(sizes) != count:
+        raise ValueError("starts and sizes differ in length")
+    cdef array.array out = _array.array('Q')
+    array.resize(out, count)
+    cdef unsigned long long* o = out.data.as_ulonglongs
+    for i in range(count):
+        o[i] = _xxh3_64(window(view, starts[i], sizes[i], n))
+    return out
+
+
+def sha256_ranges(buf, starts, sizes):
+    """sha256 digests of each range, as a list of 32-byte values."""
+    view = memoryview(buf).cast('B')
+    cdef Py_ssize_t n = len(view)
+    cdef Py_ssize_t i, count = len(starts)
+    if len(sizes) != count:
+        raise ValueError("starts and sizes differ in length")
+    return [_sha256(window(view, starts[i], sizes[i], n)).digest() for i in range(count)]
