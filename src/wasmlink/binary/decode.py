@@ -1,0 +1,301 @@
+"""Decoding the standard sections of a core module, one section at a time, on demand.
+
+Each ``decode_*`` takes a Reader over one section's payload and returns its items (the classes
+of ``types``). Code bodies are not decoded at all: the native scanner gives their boundaries, and
+they stay byte ranges of the mapped file. Where an encoding is not minimal (a padded count), the
+width goes into the section's Encoding so that encode.py can reproduce the input exactly.
+"""
+from __future__ import annotations
+
+import array
+
+from .._native.scan import scan_code
+from ..errors import ParseError, UnsupportedError
+from .reader import Reader
+from .types import (
+    FUNC, GLOBAL, MEMORY, TABLE, TAG, DataSegment, ElementSegment, Encoding, Export, FuncType,
+    Global, GlobalType, Import, Limits, MemoryType, RefType, Table, TableType, TagType,
+    VALTYPE_NAMES,
+)
+
+# opcodes that may appear in constant expressions, with how their immediates are read
+_END = 0x0B
+_CONST_IMMEDIATES = {
+    0x41: "s32", 0x42: "s64", 0x43: 4, 0x44: 8, 0x23: "u32", 0xD2: "u32", 0xD0: "heap",
+    # extended-const
+    0x6A: None, 0x6B: None, 0x6C: None, 0x7C: None, 0x7D: None, 0x7E: None,
+}
+
+
+def read_valtype(r: Reader):
+    start = r.pos
+    b = r.byte("value type")
+    if b in (0x63, 0x64):
+        return RefType(b == 0x63, r.s64("heap type"))
+    if b not in VALTYPE_NAMES:
+        raise r.error(f"invalid value type 0x{b:02x}", start)
+    return b
+
+
+def read_limits(r: Reader, what: str) -> Limits:
+    start = r.pos
+    flags = r.byte(f"{what} limits flags")
+    if flags > 7:
+        raise r.error(f"invalid {what} limits flags 0x{flags:02x}", start)
+    read = r.u64 if flags & 4 else r.u32
+    minimum = read(f"{what} minimum")
+    maximum = read(f"{what} maximum") if flags & 1 else None
+    return Limits(flags, minimum, maximum)
+
+
+def read_table_type(r: Reader) -> TableType:
+    element = read_valtype(r)
+    return TableType(element, read_limits(r, "table"))
+
+
+def read_global_type(r: Reader) -> GlobalType:
+    valtype = read_valtype(r)
+    start = r.pos
+    mut = r.byte("global mutability")
+    if mut > 1:
+        raise r.error(f"invalid global mutability 0x{mut:02x}: expected 0 or 1", start)
+    return GlobalType(valtype, bool(mut))
+
+
+def read_const_expr(r: Reader) -> bytes:
+    """The raw bytes of a constant expression, up to and including its ``end``."""
+    start = r.pos
+    while True:
+        at = r.pos
+        op = r.byte("constant expression")
+        if op == _END:
+            return bytes(r.data[start:r.pos])
+        if op == 0xFD:                                   # v128.const
+            sub = r.u32("SIMD opcode")
+            if sub != 12:
+                raise r.error(f"unsupported SIMD instruction 0xfd {sub} in constant expression", at)
+            r.fixed(16, "v128 constant")
+            continue
+        if op not in _CONST_IMMEDIATES:
+            raise r.error(f"unsupported instruction 0x{op:02x} in constant expression", at)
+        imm = _CONST_IMMEDIATES[op]
+        if imm == "s32":
+            r.s32("i32.const immediate")
+        elif imm == "s64":
+            r.s64("i64.const immediate")
+        elif imm == "u32":
+            r.u32("index immediate")
+        elif imm == "heap":
+            r.s64("heap type")
+        elif isinstance(imm, int):
+            r.fixed(imm, "float constant")
+
+
+def _count(r: Reader, what: str, min_item_size: int, enc: Encoding) -> int:
+    start = r.pos
+    n = r.count(what, min_item_size)
+    width = r.pos - start
+    if width != len_u32(n):
+        enc.count_width = width
+    return n
+
+
+def len_u32(value: int) -> int:
+    """Bytes in the minimal LEB128 of a non-negative value."""
+    return max(1, (value.bit_length() + 6) // 7)
+
+
+def decode_types(r: Reader, enc: Encoding) -> list:
+    types = []
+    for _ in range(_count(r, "type", 3, enc)):
+        at = r.pos
+        form = r.byte("type form")
+        if form != 0x60:
+            if form in (0x4E, 0x50, 0x4F, 0x5F, 0x5E):
+                raise UnsupportedError(f"GC type definitions (form 0x{form:02x} at offset "
+                                       f"0x{at:x}) are not supported")
+            raise r.error(f"invalid type form 0x{form:02x}: expected 0x60 (func)", at)
+        params = tuple(read_valtype(r) for _ in range(r.count("parameter")))
+        results = tuple(read_valtype(r) for _ in range(r.count("result")))
+        types.append(FuncType(params, results))
+    return types
+
+
+def read_import_desc(r: Reader, kind: int):
+    if kind == FUNC:
+        return r.u32("type index")
+    if kind == TABLE:
+        return read_table_type(r)
+    if kind == MEMORY:
+        return MemoryType(read_limits(r, "memory"))
+    if kind == GLOBAL:
+        return read_global_type(r)
+    attribute = r.byte("tag attribute")
+    return TagType(attribute, r.u32("tag type index"))
+
+
+def decode_imports(r: Reader, enc: Encoding) -> list:
+    imports = []
+    for _ in range(_count(r, "import", 4, enc)):
+        module = r.name("import module name")
+        name = r.name("import name")
+        at = r.pos
+        kind = r.byte("import kind")
+        if kind > TAG:
+            raise r.error(f"invalid import kind 0x{kind:02x}", at)
+        imports.append(Import(module, name, kind, read_import_desc(r, kind)))
+    return imports
+
+
+def decode_functions(r: Reader, enc: Encoding) -> array.array:
+    n = _count(r, "function", 1, enc)
+    out = array.array("I")
+    u32 = r.u32
+    out.extend(u32("type index") for _ in range(n))
+    return out
+
+
+def decode_tables(r: Reader, enc: Encoding) -> list:
+    tables = []
+    for _ in range(_count(r, "table", 3, enc)):
+        if r.pos + 1 < r.end and r.data[r.pos] == 0x40 and r.data[r.pos + 1] == 0x00:
+            r.pos += 2
+            ttype = read_table_type(r)
+            tables.append(Table(ttype, read_const_expr(r)))
+        else:
+            tables.append(Table(read_table_type(r)))
+    return tables
+
+
+def decode_memories(r: Reader, enc: Encoding) -> list:
+    return [MemoryType(read_limits(r, "memory")) for _ in range(_count(r, "memory", 2, enc))]
+
+
+def decode_tags(r: Reader, enc: Encoding) -> list:
+    tags = []
+    for _ in range(_count(r, "tag", 2, enc)):
+        attribute = r.byte("tag attribute")
+        tags.append(TagType(attribute, r.u32("tag type index")))
+    return tags
+
+
+def decode_globals(r: Reader, enc: Encoding) -> list:
+    return [Global(read_global_type(r), read_const_expr(r))
+            for _ in range(_count(r, "global", 3, enc))]
+
+
+def decode_exports(r: Reader, enc: Encoding) -> list:
+    exports = []
+    for _ in range(_count(r, "export", 3, enc)):
+        name = r.name("export name")
+        at = r.pos
+        kind = r.byte("export kind")
+        if kind > TAG:
+            raise r.error(f"invalid export kind 0x{kind:02x}", at)
+        exports.append(Export(name, kind, r.u32("export index")))
+    return exports
+
+
+def decode_elements(r: Reader, enc: Encoding) -> list:
+    segments = []
+    for _ in range(_count(r, "element segment", 2, enc)):
+        at = r.pos
+        flags = r.u32("element segment flags")
+        if flags > 7:
+            raise r.error(f"invalid element segment flags {flags}: expected 0 to 7", at)
+        seg = ElementSegment(flags)
+        if flags & 2 and not flags & 1:
+            seg.table = r.u32("table index")
+        if not flags & 1:
+            seg.offset = read_const_expr(r)
+        if flags & 4:
+            if flags & 3:
+                seg.reftype = read_valtype(r)
+            seg.exprs = [read_const_expr(r) for _ in range(r.count("element expression", 1))]
+        else:
+            if flags & 3:
+                kind_at = r.pos
+                seg.elemkind = r.byte("element kind")
+                if seg.elemkind != 0:
+                    raise r.error(f"invalid element kind 0x{seg.elemkind:02x}: expected 0", kind_at)
+            n = r.count("element function index", 1)
+            seg.functions = [r.u32("function index") for _ in range(n)]
+        segments.append(seg)
+    return segments
+
+
+def decode_data(r: Reader, enc: Encoding) -> list:
+    segments = []
+    for _ in range(_count(r, "data segment", 2, enc)):
+        at = r.pos
+        flags = r.u32("data segment flags")
+        if flags > 2:
+            raise r.error(f"invalid data segment flags {flags}: expected 0, 1 or 2", at)
+        seg = DataSegment(flags)
+        if flags == 2:
+            seg.memory = r.u32("memory index")
+        if flags != 1:
+            seg.offset = read_const_expr(r)
+        size_at = r.pos
+        size = r.u32("data segment size")
+        if size > r.end - r.pos:
+            raise r.error(f"data segment size {size} runs past the end of the section "
+                          f"({r.end - r.pos} bytes left)", size_at)
+        seg.data_offset = r.pos
+        seg.data_size = size
+        r.pos += size
+        segments.append(seg)
+    return segments
+
+
+class CodeBodies:
+    """Function bodies as three columns from the native scanner: where each entry starts (its
+    size field), where its body starts, and the body size. Bodies are windows into the file."""
+
+    __slots__ = ("data", "entries", "bodies", "sizes")
+
+    def __init__(self, data, entries, bodies, sizes):
+        self.data = data
+        self.entries = entries
+        self.bodies = bodies
+        self.sizes = sizes
+
+    def __len__(self) -> int:
+        return len(self.sizes)
+
+    def body(self, i: int) -> memoryview:
+        start = self.bodies[i]
+        return self.data[start:start + self.sizes[i]]
+
+    def size_width(self, i: int) -> int:
+        return self.bodies[i] - self.entries[i]
+
+
+def decode_code(r: Reader, enc: Encoding) -> CodeBodies:
+    start = r.pos
+    n, _ = r.u32_width("function count")
+    width = r.pos - start
+    if width != len_u32(n):
+        enc.count_width = width
+    try:
+        entries, bodies, sizes = scan_code(r.data, start, r.end - start)
+    except ParseError as e:
+        e.context = r.context
+        raise
+    r.pos = r.end
+    return CodeBodies(r.data, entries, bodies, sizes)
+
+
+def decode_start(r: Reader, enc: Encoding) -> int:
+    return r.u32("start function index")
+
+
+def decode_data_count(r: Reader, enc: Encoding) -> int:
+    return r.u32("data count")
+
+
+DECODERS = {
+    1: decode_types, 2: decode_imports, 3: decode_functions, 4: decode_tables,
+    5: decode_memories, 6: decode_globals, 7: decode_exports, 8: decode_start,
+    9: decode_elements, 10: decode_code, 11: decode_data, 12: decode_data_count, 13: decode_tags,
+}

@@ -1,0 +1,208 @@
+"""A core module (or relocatable object) as a lazy view over its mapped bytes.
+
+Opening a module costs one native section scan; each standard section is decoded the first
+time it is asked for, custom sections only by name. Everything refers back to file-absolute
+offsets, so errors and ``inspect`` can point into the file, and the encoder can copy untouched
+bytes straight from the mapping.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .._native.scan import CORE_SECTION_NAMES, scan
+from ..errors import ParseError
+from . import decode
+from .reader import Reader
+from .types import FUNC, GLOBAL, MEMORY, TABLE, TAG, CustomSection, Encoding
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    id: int
+    start: int          # the id byte
+    payload: int        # contents (for custom sections: including the name)
+    size: int
+    name: str | None = None              # custom sections
+    name_offset: int = 0
+    name_size: int = 0
+
+    @property
+    def end(self) -> int:
+        return self.payload + self.size
+
+    @property
+    def kind(self) -> str:
+        return self.name if self.id == 0 else CORE_SECTION_NAMES[self.id]
+
+    @property
+    def contents(self) -> int:
+        """Where a custom section's data starts (after its name); the payload otherwise."""
+        return self.name_offset + self.name_size if self.id == 0 else self.payload
+
+
+def sections_of(data, result, unit: int = 0) -> list[Section]:
+    """The Section rows of one unit of a native ScanResult."""
+    first = result.unit_first_section[unit]
+    out = []
+    for i in range(first, first + result.unit_section_count[unit]):
+        if result.section_unit[i] != unit:
+            continue
+        sid = result.section_id[i]
+        name = None
+        noff = nsize = 0
+        if sid == 0:
+            noff, nsize = result.section_name_offset[i], result.section_name_size[i]
+            name = bytes(data[noff:noff + nsize]).decode("utf-8")
+        out.append(Section(sid, result.section_start[i], result.section_payload[i],
+                           result.section_size[i], name, noff, nsize))
+    return out
+
+
+class Module:
+    """A core module in ``data[start:end]``; ``data`` is the whole mapped file."""
+
+    def __init__(self, data, start: int = 0, end: int | None = None, path: str | None = None):
+        self.data = data
+        self.start = start
+        self.end = len(data) if end is None else end
+        self.path = path
+        try:
+            result = scan(data, start, self.end)
+        except ParseError as e:
+            raise e.in_file(path) if path else e
+        if result.unit_kind[0] != 0:
+            raise ParseError("expected a core module, found a component", start, path=path)
+        self.sections = sections_of(data, result)
+        self._decoded: dict[int, tuple] = {}
+
+    # -- locating sections ------------------------------------------------------------------
+    def section(self, section_id: int) -> Section | None:
+        for s in self.sections:
+            if s.id == section_id:
+                return s
+        return None
+
+    def custom_sections(self, name: str | None = None, prefix: str | None = None) -> list[Section]:
+        return [s for s in self.sections if s.id == 0
+                and (name is None or s.name == name)
+                and (prefix is None or s.name.startswith(prefix))]
+
+    def custom(self, name: str) -> Section | None:
+        found = self.custom_sections(name)
+        return found[0] if found else None
+
+    @property
+    def is_relocatable(self) -> bool:
+        return self.custom("linking") is not None
+
+    # -- decoded sections -------------------------------------------------------------------
+    def decoded(self, section_id: int):
+        """(items, Encoding) of a standard section, decoding it on first use; None if absent."""
+        if section_id in self._decoded:
+            return self._decoded[section_id]
+        s = self.section(section_id)
+        if s is None:
+            return None
+        enc = Encoding()
+        r = Reader(self.data, s.payload, s.end, f"section {CORE_SECTION_NAMES[section_id]}")
+        try:
+            items = decode.DECODERS[section_id](r, enc)
+            r.expect_end(f"{CORE_SECTION_NAMES[section_id]} section")
+        except ParseError as e:
+            raise e.in_file(self.path) if self.path else e
+        self._decoded[section_id] = (items, enc)
+        return self._decoded[section_id]
+
+    def _items(self, section_id: int, empty):
+        d = self.decoded(section_id)
+        return empty if d is None else d[0]
+
+    @property
+    def types(self) -> list:
+        return self._items(1, [])
+
+    @property
+    def imports(self) -> list:
+        return self._items(2, [])
+
+    @property
+    def functions(self):
+        """Type index of each defined function (array('I'))."""
+        return self._items(3, [])
+
+    @property
+    def tables(self) -> list:
+        return self._items(4, [])
+
+    @property
+    def memories(self) -> list:
+        return self._items(5, [])
+
+    @property
+    def globals(self) -> list:
+        return self._items(6, [])
+
+    @property
+    def exports(self) -> list:
+        return self._items(7, [])
+
+    @property
+    def start_function(self) -> int | None:
+        return self._items(8, None)
+
+    @property
+    def elements(self) -> list:
+        return self._items(9, [])
+
+    @property
+    def code(self):
+        return self._items(10, None)
+
+    @property
+    def data_segments(self) -> list:
+        return self._items(11, [])
+
+    @property
+    def data_count(self) -> int | None:
+        return self._items(12, None)
+
+    @property
+    def tags(self) -> list:
+        return self._items(13, [])
+
+    def imported(self, kind: int) -> list:
+        return [i for i in self.imports if i.kind == kind]
+
+    def customs(self) -> list[CustomSection]:
+        return [CustomSection(s.name, s.contents, s.end - s.contents,
+                              (s.name_offset - s.payload) if (s.name_offset - s.payload) != decode.len_u32(s.name_size) else 0)
+                for s in self.custom_sections()]
+
+    # -- counts without decoding ------------------------------------------------------------
+    def item_count(self, section_id: int) -> int | None:
+        """The vector length at the head of a standard section (start: 1), read alone."""
+        s = self.section(section_id)
+        if s is None:
+            return None
+        if section_id == 8:
+            return 1
+        r = Reader(self.data, s.payload, s.end, f"section {CORE_SECTION_NAMES[section_id]}")
+        try:
+            return r.u32("count")
+        except ParseError as e:
+            raise e.in_file(self.path) if self.path else e
+
+    def index_space_sizes(self) -> dict[str, int]:
+        """Imports plus definitions, per index space (what wasm-objdump calls the totals)."""
+        counts = {k: 0 for k in ("func", "table", "memory", "global", "tag")}
+        for imp in self.imports:
+            counts[("func", "table", "memory", "global", "tag")[imp.kind]] += 1
+        counts["func"] += self.item_count(3) or 0
+        counts["table"] += self.item_count(4) or 0
+        counts["memory"] += self.item_count(5) or 0
+        counts["global"] += self.item_count(6) or 0
+        counts["tag"] += self.item_count(13) or 0
+        return counts
+
+
+__all__ = ["Module", "Section", "sections_of", "FUNC", "TABLE", "MEMORY", "GLOBAL", "TAG"]

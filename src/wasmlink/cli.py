@@ -1,0 +1,72 @@
+"""The `wasmlink` command line: one subcommand per job, each importing its code on demand.
+
+Errors a user can cause are WasmlinkErrors: printed as one line, ``wasmlink: error: ...``, exit
+status 1, no traceback. Anything else is a bug in wasmlink: one line naming it as an internal
+error, exit status 70 (set WASMLINK_DEBUG=1 for the traceback).
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+from . import __version__
+from .errors import WasmlinkError
+
+
+def build_parser():
+    import argparse
+    parser = argparse.ArgumentParser(
+        prog="wasmlink", description="A fast WebAssembly linking toolchain.")
+    parser.add_argument("--version", action="version", version=f"wasmlink {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = commands.add_parser("inspect", help="show what is inside modules, components, objects "
+                            "and archives", description="Show the sections, imports, exports, "
+                            "linking symbols, relocations, dylink.0 info, nested modules and "
+                            "archive members of each FILE.")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="print the report as JSON (see README)")
+    p.add_argument("-v", "--verbose", action="count", default=0,
+                   help="list every import, export, symbol and member")
+    p.set_defaults(run=run_inspect)
+    return parser
+
+
+def run_inspect(args) -> int:
+    from .inspect import FORMAT_VERSION, inspect_file, render_text
+    reports = [inspect_file(path) for path in args.files]
+    if args.json:
+        import json
+        json.dump({"format": FORMAT_VERSION, "files": reports}, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        limit = 0 if args.verbose else 10
+        sys.stdout.write("\n\n".join(render_text(r, limit) for r in reports) + "\n")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args)
+    except WasmlinkError as e:
+        print(f"wasmlink: error: {e}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:      # a bug: say so in one line
+        if os.environ.get("WASMLINK_DEBUG"):
+            raise
+        print(f"wasmlink: internal error: {type(e).__name__}: {e} (set WASMLINK_DEBUG=1 for "
+              f"the traceback, and please report it)", file=sys.stderr)
+        return 70
+
+
+if __name__ == "__main__":
+    sys.exit(main())

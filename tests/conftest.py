@@ -1,0 +1,95 @@
+"""Shared fixtures: the real reference tools and real inputs every test file draws on.
+
+Inputs are built by the real toolchain (clang-22 for wasm32-wasi against Debian's wasi-libc)
+into a per-session temporary directory; the large libraries of the componentize-py wheel are
+extracted once into a cache keyed by the wheel's version (tests/support/wheel_libs.py).
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+LLVM_BIN = Path("/usr/lib/llvm-22/bin")
+CLANG = shutil.which("clang-22") or str(LLVM_BIN / "clang")
+WASM_LD = shutil.which("wasm-ld-22") or str(LLVM_BIN / "wasm-ld")
+SYSROOT = "/usr"
+WASI_LIB = Path("/usr/lib/wasm32-wasi")
+TESTS = Path(__file__).parent
+
+
+def run(cmd, **kw) -> subprocess.CompletedProcess:
+    """Run a reference tool; fail the test with its stderr if it fails."""
+    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)
+    if proc.returncode != 0:
+        pytest.fail(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{proc.stderr}")
+    return proc
+
+
+class Toolchain:
+    """clang-22 for wasm32-wasi, writing into one session directory."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def compile(self, name: str, source: str, *flags: str, lang: str = "c") -> Path:
+        """Compile ``source`` to a relocatable object ``name`` (e.g. 'hello.o')."""
+        src = self.root / (Path(name).stem + (".cpp" if lang == "c++" else ".c"))
+        src.write_text(source)
+        out = self.root / name
+        compiler = [CLANG, "--target=wasm32-wasi", f"--sysroot={SYSROOT}", "-Wno-deprecated"]
+        if lang == "c++":
+            compiler += ["-x", "c++", "-fno-exceptions"]
+        run(compiler + ["-c", *flags, str(src), "-o", str(out)])
+        return out
+
+    def build(self, name: str, source: str, *flags: str, lang: str = "c") -> Path:
+        """Compile and link ``source`` into a module with wasm-ld-22 (through clang)."""
+        src = self.root / (Path(name).stem + (".cpp" if lang == "c++" else ".c"))
+        src.write_text(source)
+        out = self.root / name
+        compiler = [CLANG, "--target=wasm32-wasi", f"--sysroot={SYSROOT}", "-Wno-deprecated",
+                    f"--ld-path={WASM_LD}"]
+        if lang == "c++":
+            compiler = [c.replace("clang-22", "clang++-22") for c in compiler]
+            compiler += ["-x", "c++", "-fno-exceptions"]
+        run(compiler + [*flags, str(src), "-o", str(out)])
+        return out
+
+
+@pytest.fixture(scope="session")
+def toolchain(tmp_path_factory) -> Toolchain:
+    return Toolchain(tmp_path_factory.mktemp("toolchain"))
+
+
+HELLO_C = r"""
+#include <stdio.h>
+static int counter;
+__attribute__((constructor)) static void init(void) { counter = 41; }
+int answer(void) { return ++counter; }
+int main(int argc, char **argv) { printf("hello %d %s\n", answer(), argv[0]); return 0; }
+"""
+
+
+@pytest.fixture(scope="session")
+def hello_object(toolchain) -> Path:
+    return toolchain.compile("hello.o", HELLO_C, "-O1")
+
+
+@pytest.fixture(scope="session")
+def hello_module(toolchain) -> Path:
+    return toolchain.build("hello.wasm", HELLO_C, "-O1")
+
+
+def libc_members(tmp_dir: Path) -> list[Path]:
+    """Every member of Debian's wasi-libc libc.a, extracted by llvm-ar into tmp_dir."""
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    run([LLVM_BIN / "llvm-ar", "x", WASI_LIB / "libc.a"], cwd=tmp_dir)
+    return sorted(tmp_dir.glob("*.o"))
+
+
+@pytest.fixture(scope="session")
+def libc_objects(tmp_path_factory) -> list[Path]:
+    return libc_members(tmp_path_factory.mktemp("libc"))
