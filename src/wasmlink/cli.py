@@ -29,6 +29,11 @@ def build_parser():
     p.add_argument("-v", "--verbose", action="count", default=0,
                    help="list every import, export, symbol and member")
     p.set_defaults(run=run_inspect)
+
+    p = commands.add_parser("demo", help="run the main job on the built-in example",
+                            description="Inspect the bundled example: hello.o (a relocatable "
+                            "object from clang-22) and hello.wasm (wasm-ld-22's link of it).")
+    p.set_defaults(run=run_demo)
     return parser
 
 
@@ -43,6 +48,14 @@ def run_inspect(args) -> int:
         limit = 0 if args.verbose else 10
         sys.stdout.write("\n\n".join(render_text(r, limit) for r in reports) + "\n")
     return 0
+
+
+def run_demo(args) -> int:
+    from . import examples
+    args.files = [str(examples.path("hello.o")), str(examples.path("hello.wasm"))]
+    args.json = False
+    args.verbose = 0
+    return run_inspect(args)
 
 
 def main(argv=None) -> int:
