@@ -2,8 +2,9 @@
 
 An archive is the 8-byte magic ``!<arch>\\n`` and then members, each a 60-byte text header (name,
 date, uid, gid, mode, decimal size, the terminator "`\\n") followed by its data, padded to an even
-offset. Opening an archive hops from header to header once, recording each member's header
-offset, data offset, size and name in ``array.array`` columns; nothing inside a member is read.
+offset (the pad byte must be there, as LLVM requires). Opening an archive hops from header to
+header once, recording each member's header offset, data offset, size and name in
+``array.array`` columns; nothing inside a member is read.
 Two dialects name members differently, and both are accepted member by member:
 
 - GNU: ``name/`` for short names; ``/123`` for a name at byte 123 of the long-name table, a
@@ -91,12 +92,11 @@ class Archive:
                  "_file", "_symbol_names", "_symbol_members", "_symbols")
 
     def __init__(self, source, path: str | None = None):
+        self._file = None                           # set by open(): the mapping we own
         if isinstance(source, MappedFile):
-            self._file = source
             path = source.path if path is None else path
             data = source.data
         else:
-            self._file = None
             data = memoryview(source)
             if data.format != "B" or data.ndim != 1:
                 data = data.cast("B")
@@ -118,7 +118,14 @@ class Archive:
     @classmethod
     def open(cls, path) -> "Archive":
         """Map ``path`` and read its member headers; ``close()`` (or ``with``) unmaps it."""
-        return cls(MappedFile(path))
+        mapped = MappedFile(path)
+        try:
+            archive = cls(mapped)
+        except BaseException:
+            mapped.close()
+            raise
+        archive._file = mapped
+        return archive
 
     def close(self) -> None:
         if self._file is not None:
@@ -154,7 +161,8 @@ class Archive:
             raise UnsupportedError("thin archives are not supported")
         if head != ARCHIVE_MAGIC:
             if ARCHIVE_MAGIC.startswith(head):
-                raise ParseError("unexpected end of input: expected the archive magic '!<arch>\\n'", 0)
+                raise ParseError("unexpected end of input: expected the archive magic "
+                                 "'!<arch>\\n'", 0)
             raise ParseError("bad archive magic: expected '!<arch>\\n'", 0)
         members = self.members
         long_names: bytes | None = None
@@ -166,14 +174,17 @@ class Archive:
                                  f"header, {end - pos} bytes left", pos, context=_HEADER_CONTEXT)
             header = bytes(data[pos:pos + HEADER_SIZE])
             if header[58:60] != b"`\n":
-                raise ParseError(f"bad member header terminator {header[58:60]!r}: expected b'`\\n'",
-                                 pos + 58, context=_HEADER_CONTEXT)
+                raise ParseError(f"bad member header terminator {header[58:60]!r}: "
+                                 f"expected b'`\\n'", pos + 58, context=_HEADER_CONTEXT)
             size = _decimal(header[48:58], pos + 48, "member size")
             start = pos + HEADER_SIZE
             if size > end - start:
                 raise ParseError(f"member size {size} runs past the end of the file: "
                                  f"{end - start} bytes left", pos + 48, context=_HEADER_CONTEXT)
             next_pos = start + size + (size & 1)
+            if next_pos > end:                      # as LLVM: the padding byte must be there
+                raise ParseError("unexpected end of input: expected the padding byte after an "
+                                 "odd-sized member", end, context=_HEADER_CONTEXT)
             raw = header[:16]
             name_offset = pos
             if pos == 8:
@@ -191,7 +202,7 @@ class Archive:
                 tag = raw.rstrip(b" ")
                 if tag == b"//":                    # GNU long-name table
                     if long_names is not None:
-                        raise ParseError("second long-name table '//'", pos,
+                        raise ParseError("second long-name table '//': expected one at most", pos,
                                          context=_HEADER_CONTEXT)
                     long_names = bytes(data[start:start + size])
                     long_names_offset = start
@@ -387,3 +398,44 @@ def _decode(name: bytes, offset: int, what: str, context: str) -> str:
     except UnicodeDecodeError as e:
         raise ParseError(f"invalid UTF-8 encoding in {what}", offset + e.start,
                          context=context) from None
+
+
+# -- `wasmlink inspect` ---------------------------------------------------------------------
+
+def archive_summary(archive: Archive) -> dict:
+    """The archive part of an ``inspect --json`` report (README.md, format 1): ``members`` as
+    ``[{name, offset, header_offset, size, kind, symbols}]`` in file order, where ``offset`` is
+    the first byte of the member's data (as ``llvm-ar tvO`` shows it) and ``symbols`` the names
+    the index lists for it, in index order; ``symbol_count`` (index entries) and ``index``
+    (its kind, or None: wasm-ld then reads each member's own symbol table)."""
+    m = archive.members
+    defined: list[list[str]] = [[] for _ in range(len(m))]
+    for name, owner in zip(archive.symbol_names, archive.symbol_members):
+        defined[owner].append(name)
+    return {
+        "index": archive.index_kind,
+        "symbol_count": len(archive.symbol_names),
+        "members": [{"name": m.names[i], "offset": m.data_offsets[i],
+                     "header_offset": m.header_offsets[i], "size": m.sizes[i],
+                     "kind": archive.member_kind(i), "symbols": defined[i]}
+                    for i in range(len(m))],
+    }
+
+
+def render_archive(report: dict, out: list[str], limit: int = 10) -> None:
+    """The text form of :func:`archive_summary`, appended to ``out``; lists cut at ``limit``
+    rows (0: all)."""
+    members = report["members"]
+    index = report["index"] or "none (a linker reads each member's own symbols)"
+    out.append(f"  symbol index: {index}, {report['symbol_count']} entries")
+    out.append(f"  members: {len(members)}")
+    shown = members if limit <= 0 else members[:limit]
+    for row in shown:
+        symbols = row["symbols"]
+        listed = ", ".join(symbols if limit <= 0 else symbols[:limit])
+        if limit > 0 and len(symbols) > limit:
+            listed += f", ... {len(symbols) - limit} more"
+        out.append(f"    {row['name']}  offset 0x{row['offset']:x}  size {row['size']}  "
+                   f"{row['kind']}  {len(symbols)} symbols" + (f": {listed}" if symbols else ""))
+    if len(shown) < len(members):
+        out.append(f"    ... {len(members) - len(shown)} more (-v shows all, --json for data)")
