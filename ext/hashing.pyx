@@ -76,3 +76,31 @@ def sha256_ranges(buf, starts, sizes):
     if len(sizes) != count:
         raise ValueError("starts and sizes differ in length")
     return [_sha256(window(view, starts[i], sizes[i], n)).digest() for i in range(count)]
+
+
+def file_digests(path, bint want_xxh3=True, bint want_sha256=False, Py_ssize_t chunk=1 << 20):
+    """(xxh3-64 int or None, sha256 bytes or None) of a whole file, read in chunks.
+
+    For whole files this beats hashing an mmap of them: each chunk lands in one reused buffer
+    that stays in cache, where an mmap pays to map every 4 KiB page first (measured in
+    bench/hash_throughput.py). Ranges inside a file use the mmap forms above.
+    """
+    import os
+    buf = bytearray(chunk)
+    view = memoryview(buf)
+    x = xxhash.xxh3_64() if want_xxh3 else None
+    s = _sha256() if want_sha256 else None
+    fd = os.open(path, os.O_RDONLY)
+    cdef Py_ssize_t n
+    try:
+        while True:
+            n = os.readv(fd, [buf])
+            if n == 0:
+                break
+            if x is not None:
+                x.update(view[:n])
+            if s is not None:
+                s.update(view[:n])
+    finally:
+        os.close(fd)
+    return (x.intdigest() if x is not None else None), (s.digest() if s is not None else None)

@@ -93,3 +93,51 @@ def libc_members(tmp_dir: Path) -> list[Path]:
 @pytest.fixture(scope="session")
 def libc_objects(tmp_path_factory) -> list[Path]:
     return libc_members(tmp_path_factory.mktemp("libc"))
+
+
+@pytest.fixture(scope="session")
+def wheel_libs() -> dict[str, Path]:
+    """File name → path of each wasm module embedded in componentize-py (libc.so,
+    libpython3.14.so, libc++.so, ..., and its WASI adapter), extracted once into a cache."""
+    from support.wheel_libs import componentize_py_libraries
+    return componentize_py_libraries()
+
+
+PYTHON_APP_WIT = """package example:hello;
+
+world hello {
+  export greet: func(name: string) -> string;
+}
+"""
+PYTHON_APP = '''import wit_world
+
+class WitWorld(wit_world.WitWorld):
+    def greet(self, name: str) -> str:
+        return f"Hello, {name}!"
+'''
+
+
+def build_python_component(directory: Path) -> Path:
+    """A real ~18 MB component, built by componentize-py from a one-function Python app."""
+    import importlib.metadata
+    version = importlib.metadata.version("componentize-py")
+    out = directory / f"hello-componentize-py-{version}.wasm"
+    if out.exists():
+        return out
+    work = directory / "app-src"
+    (work / "wit").mkdir(parents=True, exist_ok=True)
+    (work / "wit" / "world.wit").write_text(PYTHON_APP_WIT)
+    (work / "app.py").write_text(PYTHON_APP)
+    tmp = directory / (out.name + ".tmp")
+    run([shutil.which("componentize-py") or "componentize-py", "-d", "wit", "-w", "hello",
+         "componentize", "app", "-o", tmp], cwd=work)
+    tmp.replace(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def python_component() -> Path:
+    from support.wheel_libs import CACHE_ROOT
+    directory = CACHE_ROOT / "components"
+    directory.mkdir(parents=True, exist_ok=True)
+    return build_python_component(directory)
