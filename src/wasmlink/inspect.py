@@ -97,15 +97,15 @@ def linking_report(module):
     if section is None:
         return None
     from .binary.linking import linking_summary
-    return linking_summary(module, section)
+    return linking_summary(module)
 
 
 def relocations_report(module):
     sections = module.custom_sections(prefix="reloc.")
     if not sections:
         return None
-    from .binary.linking import relocation_counts
-    return relocation_counts(module, sections)
+    from .binary.linking import relocation_summary
+    return relocation_summary(module)
 
 
 def dylink_report(module):
@@ -186,7 +186,7 @@ def render_module(report: dict, out: list, limit: int, pad: str) -> None:
                               for e in report["exports"]], limit, pad)
     if "linking" in report:
         from .binary.linking import render_linking
-        render_linking(report["linking"], out, pad)
+        render_linking(report["linking"], out, pad, limit)
     if "relocations" in report:
         out.append(f"{pad}relocations: " + ", ".join(
             f"{name} {count}" for name, count in report["relocations"].items()))

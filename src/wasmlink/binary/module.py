@@ -40,13 +40,23 @@ class Section:
         return self.name_offset + self.name_size if self.id == 0 else self.payload
 
 
+def unit_rows(result, unit: int = 0) -> list[int]:
+    """Rows of a native ScanResult that belong to ``unit`` itself. A component's rows interleave
+    with those of the units nested in it, so walk from its first row until all are found."""
+    rows = []
+    i = result.unit_first_section[unit]
+    wanted = result.unit_section_count[unit]
+    while len(rows) < wanted:
+        if result.section_unit[i] == unit:
+            rows.append(i)
+        i += 1
+    return rows
+
+
 def sections_of(data, result, unit: int = 0) -> list[Section]:
     """The Section rows of one unit of a native ScanResult."""
-    first = result.unit_first_section[unit]
     out = []
-    for i in range(first, first + result.unit_section_count[unit]):
-        if result.section_unit[i] != unit:
-            continue
+    for i in unit_rows(result, unit):
         sid = result.section_id[i]
         name = None
         noff = nsize = 0
@@ -72,8 +82,10 @@ class Module:
             raise e.in_file(path) if path else e
         if result.unit_kind[0] != 0:
             raise ParseError("expected a core module, found a component", start, path=path)
+        self.scan_result = result
         self.sections = sections_of(data, result)
         self._decoded: dict[int, tuple] = {}
+        self._linking = None
 
     # -- locating sections ------------------------------------------------------------------
     def section(self, section_id: int) -> Section | None:
@@ -177,6 +189,39 @@ class Module:
         return [CustomSection(s.name, s.contents, s.end - s.contents,
                               (s.name_offset - s.payload) if (s.name_offset - s.payload) != decode.len_u32(s.name_size) else 0)
                 for s in self.custom_sections()]
+
+    # -- relocatable objects ------------------------------------------------------------------
+    def external_name(self, kind: int, index: int) -> str | None:
+        """The name a symbol without a name of its own takes: its import's field name (function,
+        global, tag, table symbols), or its section's name (section symbols)."""
+        from .linking import SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_SECTION, SYMTAB_TABLE, SYMTAB_TAG
+        if kind == SYMTAB_SECTION:
+            return self.sections[index].kind if index < len(self.sections) else None
+        wanted = {SYMTAB_FUNCTION: FUNC, SYMTAB_GLOBAL: GLOBAL, SYMTAB_TAG: TAG,
+                  SYMTAB_TABLE: TABLE}.get(kind)
+        imported = self.imported(wanted) if wanted is not None else []
+        return imported[index].name if index < len(imported) else None
+
+    def linking(self):
+        """The decoded ``linking`` section (a LinkingSection), or None."""
+        if self._linking is None and self.is_relocatable:
+            from .linking import read_linking
+            try:
+                self._linking = read_linking(self.data, self.scan_result,
+                                             external_name=self.external_name)
+            except ParseError as e:
+                raise e.in_file(self.path) if self.path else e
+        return self._linking
+
+    def relocations(self) -> list:
+        """Every ``reloc.*`` section (RelocSection), checked against the symbol table."""
+        from .linking import read_relocs
+        linking = self.linking()
+        try:
+            return read_relocs(self.data, self.scan_result,
+                               symbols=linking.symbols if linking else None)
+        except ParseError as e:
+            raise e.in_file(self.path) if self.path else e
 
     # -- counts without decoding ------------------------------------------------------------
     def item_count(self, section_id: int) -> int | None:

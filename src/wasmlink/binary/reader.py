@@ -17,7 +17,8 @@ class Reader:
     __slots__ = ("data", "pos", "end", "context")
 
     def __init__(self, data, pos: int = 0, end: int | None = None, context: str | None = None):
-        self.data = data
+        # a memoryview slices in O(1); slicing bytes would copy the file on every read
+        self.data = data if isinstance(data, memoryview) else memoryview(data)
         self.pos = pos
         self.end = len(data) if end is None else end
         self.context = context
