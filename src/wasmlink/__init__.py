@@ -27,7 +27,7 @@ def read(path):
 
 def inspect(path) -> dict:
     """What ``wasmlink inspect --json`` reports for one file (see README: inspect JSON)."""
-    from .inspect import inspect_file
+    from .report import inspect_file
     return inspect_file(path)
 
 

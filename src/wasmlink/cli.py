@@ -38,7 +38,7 @@ def build_parser():
 
 
 def run_inspect(args) -> int:
-    from .inspect import FORMAT_VERSION, inspect_file, render_text
+    from .report import FORMAT_VERSION, inspect_file, render_text
     reports = [inspect_file(path) for path in args.files]
     if args.json:
         import json

@@ -8,7 +8,7 @@ Decoding the component's own sections (types, canon, aliases) is the component m
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .._native import hashing
 from .._native.scan import COMPONENT, COMPONENT_SECTION_NAMES, MODULE, scan
@@ -16,8 +16,7 @@ from ..errors import ParseError
 from .module import Module, Section, sections_of
 
 
-@dataclass(frozen=True, slots=True)
-class Unit:
+class Unit(NamedTuple):
     index: int
     kind: str           # "module" or "component"
     parent: int         # -1 for the root

@@ -14,7 +14,7 @@ from ..errors import ParseError, UnsupportedError
 from .reader import Reader
 from .types import (
     FUNC, GLOBAL, MEMORY, TABLE, TAG, DataSegment, ElementSegment, Encoding, Export, FuncType,
-    Global, GlobalType, Import, Limits, MemoryType, RefType, Table, TableType, TagType,
+    FUNCREF, Global, GlobalType, Import, Limits, MemoryType, RefType, Table, TableType, TagType,
     VALTYPE_NAMES,
 )
 
@@ -203,24 +203,24 @@ def decode_elements(r: Reader, enc: Encoding) -> list:
         flags = r.u32("element segment flags")
         if flags > 7:
             raise r.error(f"invalid element segment flags {flags}: expected 0 to 7", at)
-        seg = ElementSegment(flags)
+        table, offset, elemkind, reftype, functions, exprs = 0, None, 0, FUNCREF, None, None
         if flags & 2 and not flags & 1:
-            seg.table = r.u32("table index")
+            table = r.u32("table index")
         if not flags & 1:
-            seg.offset = read_const_expr(r)
+            offset = read_const_expr(r)
         if flags & 4:
             if flags & 3:
-                seg.reftype = read_valtype(r)
-            seg.exprs = [read_const_expr(r) for _ in range(r.count("element expression", 1))]
+                reftype = read_valtype(r)
+            exprs = [read_const_expr(r) for _ in range(r.count("element expression", 1))]
         else:
             if flags & 3:
                 kind_at = r.pos
-                seg.elemkind = r.byte("element kind")
-                if seg.elemkind != 0:
-                    raise r.error(f"invalid element kind 0x{seg.elemkind:02x}: expected 0", kind_at)
+                elemkind = r.byte("element kind")
+                if elemkind != 0:
+                    raise r.error(f"invalid element kind 0x{elemkind:02x}: expected 0", kind_at)
             n = r.count("element function index", 1)
-            seg.functions = [r.u32("function index") for _ in range(n)]
-        segments.append(seg)
+            functions = [r.u32("function index") for _ in range(n)]
+        segments.append(ElementSegment(flags, table, offset, elemkind, reftype, functions, exprs))
     return segments
 
 
@@ -231,20 +231,18 @@ def decode_data(r: Reader, enc: Encoding) -> list:
         flags = r.u32("data segment flags")
         if flags > 2:
             raise r.error(f"invalid data segment flags {flags}: expected 0, 1 or 2", at)
-        seg = DataSegment(flags)
+        memory, offset = 0, None
         if flags == 2:
-            seg.memory = r.u32("memory index")
+            memory = r.u32("memory index")
         if flags != 1:
-            seg.offset = read_const_expr(r)
+            offset = read_const_expr(r)
         size_at = r.pos
         size = r.u32("data segment size")
         if size > r.end - r.pos:
             raise r.error(f"data segment size {size} runs past the end of the section "
                           f"({r.end - r.pos} bytes left)", size_at)
-        seg.data_offset = r.pos
-        seg.data_size = size
+        segments.append(DataSegment(flags, memory, offset, r.pos, size))
         r.pos += size
-        segments.append(seg)
     return segments
 
 

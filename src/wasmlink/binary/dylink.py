@@ -10,8 +10,9 @@ properties join them the way LLVM's reader does: the last memory info wins, the 
 concatenated. Unknown types are kept as raw bytes. Each subsection keeps the width its size had,
 so decode → encode is byte-identical.
 
-The flags are the symbol flags of the linking section (Linking.md): wasm-ld writes import info
-only for weak imports (BINDING_WEAK | UNDEFINED) and export info only for TLS exports.
+The flags are the symbol flags of the linking section (Linking.md, WASM_SYM_* in linking.py):
+wasm-ld writes import info only for weak imports (BINDING_WEAK | UNDEFINED) and export info only
+for TLS exports.
 
 The legacy "dylink" section (before LLVM 13) had no subsections: the four memory-info fields,
 then the needed libraries. It is decoded too, into LegacyDylinkSection, which offers the same
@@ -20,10 +21,10 @@ one a library has.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .._native.leb128 import encode_u32
-from .names import padded_width
+from .names import append_name, padded_width
 from .reader import Reader
 
 SECTION_NAME = "dylink.0"
@@ -41,36 +42,7 @@ SUBSECTION_NAMES = {
     WASM_DYLINK_RUNTIME_PATH: "runtime path",
 }
 
-# Symbol flags (Linking.md), with the names the dylink.0 text format gives them.
-WASM_SYM_BINDING_WEAK = 0x1
-WASM_SYM_BINDING_LOCAL = 0x2
-WASM_SYM_VISIBILITY_HIDDEN = 0x4
-WASM_SYM_UNDEFINED = 0x10
-WASM_SYM_EXPORTED = 0x20
-WASM_SYM_EXPLICIT_NAME = 0x40
-WASM_SYM_NO_STRIP = 0x80
-WASM_SYM_TLS = 0x100
-WASM_SYM_ABSOLUTE = 0x200
-
-SYMBOL_FLAG_NAMES = {
-    WASM_SYM_BINDING_WEAK: "binding-weak", WASM_SYM_BINDING_LOCAL: "binding-local",
-    WASM_SYM_VISIBILITY_HIDDEN: "visibility-hidden", WASM_SYM_UNDEFINED: "undefined",
-    WASM_SYM_EXPORTED: "exported", WASM_SYM_EXPLICIT_NAME: "explicit-name",
-    WASM_SYM_NO_STRIP: "no-strip", WASM_SYM_TLS: "tls", WASM_SYM_ABSOLUTE: "absolute",
-}
-
-
-def symbol_flag_names(flags: int) -> list[str]:
-    """The text-format names of the bits set in ``flags``; unknown bits as one hex number."""
-    names = [name for bit, name in SYMBOL_FLAG_NAMES.items() if flags & bit]
-    rest = flags & ~sum(SYMBOL_FLAG_NAMES)
-    if rest:
-        names.append(f"0x{rest:x}")
-    return names
-
-
-@dataclass(slots=True)
-class MemInfo:
+class MemInfo(NamedTuple):
     """Memory and table the loader reserves; alignments are log2 (p2align), as encoded."""
     memory_size: int = 0
     memory_p2align: int = 0
@@ -78,21 +50,18 @@ class MemInfo:
     table_p2align: int = 0
 
 
-@dataclass(slots=True)
-class ExportInfo:
+class ExportInfo(NamedTuple):
     name: str
     flags: int
 
 
-@dataclass(slots=True)
-class ImportInfo:
+class ImportInfo(NamedTuple):
     module: str
     field: str
     flags: int
 
 
-@dataclass(slots=True)
-class DylinkSubsection:
+class DylinkSubsection(NamedTuple):
     """``value`` is MemInfo, list[str] (needed, runtime path), list[ExportInfo],
     list[ImportInfo], or bytes for an unknown type; ``size_width`` is the byte width the size
     had when it was padded (0: minimal)."""
@@ -101,9 +70,8 @@ class DylinkSubsection:
     size_width: int = 0
 
 
-@dataclass(slots=True)
-class DylinkSection:
-    subsections: list[DylinkSubsection] = field(default_factory=list)
+class DylinkSection(NamedTuple):
+    subsections: list[DylinkSubsection] = []
 
     def _joined(self, type: int) -> list:
         out = []
@@ -137,11 +105,10 @@ class DylinkSection:
         return self._joined(WASM_DYLINK_RUNTIME_PATH)
 
 
-@dataclass(slots=True)
-class LegacyDylinkSection:
+class LegacyDylinkSection(NamedTuple):
     """The pre-LLVM-13 "dylink" section: memory info and needed libraries only."""
-    mem_info: MemInfo = field(default_factory=MemInfo)
-    needed: list[str] = field(default_factory=list)
+    mem_info: MemInfo = MemInfo()
+    needed: list[str] = []
 
     @property
     def export_info(self) -> list[ExportInfo]:
@@ -212,12 +179,6 @@ def decode_legacy_dylink(data, payload_offset: int, payload_size: int) -> Legacy
     return LegacyDylinkSection(info, needed)
 
 
-def _encode_name(out: bytearray, name: str) -> None:
-    b = name.encode("utf-8")
-    out += encode_u32(len(b))
-    out += b
-
-
 def _encode_mem_info(out: bytearray, info: MemInfo) -> None:
     for v in (info.memory_size, info.memory_p2align, info.table_size, info.table_p2align):
         out += encode_u32(v)
@@ -226,7 +187,7 @@ def _encode_mem_info(out: bytearray, info: MemInfo) -> None:
 def _encode_names(out: bytearray, names: list[str]) -> None:
     out += encode_u32(len(names))
     for name in names:
-        _encode_name(out, name)
+        append_name(out, name)
 
 
 def _encode_subsection(out: bytearray, s: DylinkSubsection) -> None:
@@ -237,13 +198,13 @@ def _encode_subsection(out: bytearray, s: DylinkSubsection) -> None:
     elif s.type == WASM_DYLINK_EXPORT_INFO:
         out += encode_u32(len(s.value))
         for e in s.value:
-            _encode_name(out, e.name)
+            append_name(out, e.name)
             out += encode_u32(e.flags)
     elif s.type == WASM_DYLINK_IMPORT_INFO:
         out += encode_u32(len(s.value))
         for i in s.value:
-            _encode_name(out, i.module)
-            _encode_name(out, i.field)
+            append_name(out, i.module)
+            append_name(out, i.field)
             out += encode_u32(i.flags)
     else:
         out += s.value
@@ -268,3 +229,43 @@ def encode_legacy_dylink(section: LegacyDylinkSection) -> bytes:
     _encode_mem_info(out, section.mem_info)
     _encode_names(out, section.needed)
     return bytes(out)
+
+
+# -- for `inspect` ----------------------------------------------------------------------------
+
+def dylink_summary(module, section) -> dict:
+    """The ``dylink`` entry of an ``inspect`` report (README.md, format 1) for a module's
+    "dylink.0" section (a module.Section)."""
+    sec = decode_dylink(module.data, section.contents, section.end - section.contents)
+    info = sec.mem_info or MemInfo()
+    return {
+        "memory_size": info.memory_size, "memory_alignment": info.memory_p2align,
+        "table_size": info.table_size, "table_alignment": info.table_p2align,
+        "needed": sec.needed,
+        "exports": [{"name": e.name, "flags": e.flags} for e in sec.export_info],
+        "imports": [{"module": i.module, "field": i.field, "flags": i.flags}
+                    for i in sec.import_info],
+        "runtime_paths": sec.runtime_path,
+    }
+
+
+def _flag_text(flags: int) -> str:
+    from .linking import SYMBOL_FLAG_NAMES
+    names = [name for bit, name in SYMBOL_FLAG_NAMES.items() if flags & bit]
+    rest = flags & ~sum(SYMBOL_FLAG_NAMES)
+    return "|".join(names + ([f"0x{rest:x}"] if rest else [])) or "0"
+
+
+def render_dylink(report: dict, out: list, pad: str) -> None:
+    """Text lines of a ``dylink_summary`` for ``inspect``."""
+    out.append(f"{pad}dylink.0: memory {report['memory_size']} bytes "
+               f"(align 2^{report['memory_alignment']}), table {report['table_size']} "
+               f"(align 2^{report['table_alignment']})")
+    if report["needed"]:
+        out.append(f"{pad}  needed: " + ", ".join(report["needed"]))
+    for e in report["exports"]:
+        out.append(f"{pad}  export info: {e['name']}  {_flag_text(e['flags'])}")
+    for i in report["imports"]:
+        out.append(f"{pad}  import info: {i['module']}.{i['field']}  {_flag_text(i['flags'])}")
+    if report["runtime_paths"]:
+        out.append(f"{pad}  runtime paths: " + ", ".join(report["runtime_paths"]))

@@ -7,7 +7,7 @@ bytes straight from the mapping.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .._native.scan import CORE_SECTION_NAMES, scan
 from ..errors import ParseError
@@ -16,8 +16,7 @@ from .reader import Reader
 from .types import FUNC, GLOBAL, MEMORY, TABLE, TAG, CustomSection, Encoding
 
 
-@dataclass(frozen=True, slots=True)
-class Section:
+class Section(NamedTuple):
     id: int
     start: int          # the id byte
     payload: int        # contents (for custom sections: including the name)

@@ -21,6 +21,7 @@ from __future__ import annotations
 from array import array
 
 from .._native.leb128 import encode_u32
+from .decode import len_u32
 from .reader import Reader
 
 MODULE = 0
@@ -60,10 +61,11 @@ def _read_name_map(r: Reader, what: str) -> tuple[array, list[str]]:
 
 def padded_width(value: int, width: int) -> int:
     """``width`` if a LEB128 of ``value`` took more bytes than it needs, else 0 (minimal)."""
-    return width if width > max(1, (value.bit_length() + 6) // 7) else 0
+    return width if width != len_u32(value) else 0
 
 
-def _encode_name(out: bytearray, name: str) -> None:
+def append_name(out: bytearray, name: str) -> None:
+    """Append a wasm name (LEB128 length, UTF-8 bytes) to ``out``."""
     b = name.encode("utf-8")
     out += encode_u32(len(b))
     out += b
@@ -156,7 +158,7 @@ class NameMap:
         out += encode_u32(len(self._indices))
         for index, name in zip(self._indices, self._names):
             out += encode_u32(index)
-            _encode_name(out, name)
+            append_name(out, name)
 
 
 class IndirectNameMap:
@@ -345,7 +347,7 @@ def encode_names(section: NameSection) -> bytes:
     for s in section.subsections:
         body.clear()
         if isinstance(s.value, str):
-            _encode_name(body, s.value)
+            append_name(body, s.value)
         elif isinstance(s.value, (NameMap, IndirectNameMap)):
             s.value.encode_into(body)
         else:

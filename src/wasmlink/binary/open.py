@@ -16,7 +16,7 @@ def open_binary(path):
         view = Component(mapped.data, path=mapped.path)
     elif kind == "archive":
         from .archive import Archive
-        view = Archive(mapped.data, path=mapped.path)
+        return Archive(mapped, path=mapped.path)        # holds the mapping itself
     elif kind == "thin-archive":
         raise UnsupportedError("thin archives are not supported: their members live in other "
                                "files; make a regular archive with `llvm-ar rc`", path=mapped.path)
@@ -25,5 +25,5 @@ def open_binary(path):
     else:
         raise ParseError("not a wasm module, component or archive: bad magic number "
                          "(expected \\0asm or !<arch>)", 0, path=mapped.path)
-    view.mapped = mapped
+    view.mapped = mapped        # the view's windows need the mapping alive
     return view

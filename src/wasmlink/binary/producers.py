@@ -14,9 +14,10 @@ means nothing without it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .._native.leb128 import encode_u32
+from .names import append_name
 from .reader import Reader
 
 PRODUCERS_SECTION_NAME = "producers"
@@ -32,16 +33,14 @@ REQUIRED = "="
 FEATURE_PREFIXES = (USED, DISALLOWED, REQUIRED)
 
 
-@dataclass(slots=True)
-class ProducersField:
+class ProducersField(NamedTuple):
     """One field: its name and its (name, version) pairs in file order."""
     name: str
-    values: list[tuple[str, str]] = field(default_factory=list)
+    values: list[tuple[str, str]] = []
 
 
-@dataclass(slots=True)
-class ProducersSection:
-    fields: list[ProducersField] = field(default_factory=list)
+class ProducersSection(NamedTuple):
+    fields: list[ProducersField] = []
 
     def get(self, name: str) -> list[tuple[str, str]]:
         """The (name, version) pairs of every field called ``name``, joined."""
@@ -60,10 +59,9 @@ class ProducersSection:
         return self.get(SDK)
 
 
-@dataclass(slots=True)
-class TargetFeatures:
+class TargetFeatures(NamedTuple):
     """(prefix, feature) entries in file order; prefix is "+", "-" or "="."""
-    entries: list[tuple[str, str]] = field(default_factory=list)
+    entries: list[tuple[str, str]] = []
 
     def with_prefix(self, prefix: str) -> list[str]:
         return [name for p, name in self.entries if p == prefix]
@@ -113,21 +111,15 @@ def decode_target_features(data, payload_offset: int, payload_size: int) -> Targ
     return TargetFeatures(entries)
 
 
-def _encode_name(out: bytearray, name: str) -> None:
-    b = name.encode("utf-8")
-    out += encode_u32(len(b))
-    out += b
-
-
 def encode_producers(section: ProducersSection) -> bytes:
     """The payload of a "producers" section (without the section's own name)."""
     out = bytearray(encode_u32(len(section.fields)))
     for f in section.fields:
-        _encode_name(out, f.name)
+        append_name(out, f.name)
         out += encode_u32(len(f.values))
         for name, version in f.values:
-            _encode_name(out, name)
-            _encode_name(out, version)
+            append_name(out, name)
+            append_name(out, version)
     return bytes(out)
 
 
@@ -138,5 +130,5 @@ def encode_target_features(features: TargetFeatures) -> bytes:
         if prefix not in FEATURE_PREFIXES:
             raise ValueError(f"unknown target feature prefix {prefix!r}")
         out += prefix.encode("ascii")
-        _encode_name(out, name)
+        append_name(out, name)
     return bytes(out)

@@ -1,6 +1,7 @@
 """The items of a core module's standard sections, as the decoder produces and the encoder takes.
 
-Plain slotted classes, one per kind of item. Constant expressions (global initialisers, segment
+Named tuples (cheap to define at import, hashable, so types can be deduplicated by value),
+one per kind of item. Constant expressions (global initialisers, segment
 offsets) stay raw bytes, including their ``end``: a linker rewrites them as a whole, and keeping
 them raw is what makes decode → encode byte-identical. Large per-function data (code bodies,
 data segment contents) are byte ranges into the mapped file, never copies.
@@ -10,7 +11,7 @@ the same reason.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 # value types (single-byte forms)
 I32, I64, F32, F64, V128 = 0x7F, 0x7E, 0x7D, 0x7C, 0x7B
@@ -25,8 +26,7 @@ FUNC, TABLE, MEMORY, GLOBAL, TAG = 0, 1, 2, 3, 4
 KIND_NAMES = {FUNC: "func", TABLE: "table", MEMORY: "memory", GLOBAL: "global", TAG: "tag"}
 
 
-@dataclass(frozen=True, slots=True)
-class RefType:
+class RefType(NamedTuple):
     """A reference type in its long form: 0x63 (nullable) or 0x64 (non-null) + heap type."""
     nullable: bool
     heap: int          # negative for abstract heap types (as s33), else a type index
@@ -42,8 +42,7 @@ def valtype_name(t) -> str:
     return VALTYPE_NAMES.get(t, f"0x{t:02x}") if isinstance(t, int) else str(t)
 
 
-@dataclass(frozen=True, slots=True)
-class FuncType:
+class FuncType(NamedTuple):
     params: tuple
     results: tuple
 
@@ -52,8 +51,7 @@ class FuncType:
                 f"({', '.join(map(valtype_name, self.results))})")
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
+class Limits(NamedTuple):
     flags: int         # bit 0: has max, bit 1: shared, bit 2: 64-bit indexes
     minimum: int
     maximum: int | None = None
@@ -67,66 +65,57 @@ class Limits:
         return bool(self.flags & 4)
 
 
-@dataclass(frozen=True, slots=True)
-class TableType:
+class TableType(NamedTuple):
     element: object    # ValType (a reference type)
     limits: Limits
 
 
-@dataclass(frozen=True, slots=True)
-class MemoryType:
+class MemoryType(NamedTuple):
     limits: Limits
 
 
-@dataclass(frozen=True, slots=True)
-class GlobalType:
+class GlobalType(NamedTuple):
     valtype: object
     mutable: bool
 
 
-@dataclass(frozen=True, slots=True)
-class TagType:
+class TagType(NamedTuple):
     attribute: int     # 0: exception
     type_index: int
 
 
-@dataclass(frozen=True, slots=True)
-class Import:
+class Import(NamedTuple):
     module: str
     name: str
     kind: int
     desc: object       # type index (func), TableType, MemoryType, GlobalType or TagType
 
 
-@dataclass(frozen=True, slots=True)
-class Export:
+class Export(NamedTuple):
     name: str
     kind: int
     index: int
 
 
-@dataclass(frozen=True, slots=True)
-class Global:
+class Global(NamedTuple):
     type: GlobalType
     init: bytes        # constant expression, raw, with its final `end`
 
 
-@dataclass(frozen=True, slots=True)
-class Table:
+class Table(NamedTuple):
     type: TableType
     init: bytes | None = None   # the 0x40 0x00 form with an initialiser expression
 
 
-@dataclass(slots=True)
-class ElementSegment:
+class ElementSegment(NamedTuple):
     """The eight encodings of the element section (flags 0..7), decoded to one shape."""
     flags: int
     table: int = 0
     offset: bytes | None = None          # active segments: raw constant expression
     elemkind: int = 0                    # flags 1-3 with function indexes: elemkind byte (0)
     reftype: object = FUNCREF            # flags 4-7: the reference type
-    functions: list[int] | None = None   # flags 0-3: function indexes
-    exprs: list[bytes] | None = None     # flags 4-7: raw expressions
+    functions: list | None = None        # flags 0-3: function indexes
+    exprs: list | None = None            # flags 4-7: raw expressions
 
     @property
     def mode(self) -> str:
@@ -139,8 +128,7 @@ class ElementSegment:
         return len(self.functions if self.functions is not None else self.exprs)
 
 
-@dataclass(slots=True)
-class DataSegment:
+class DataSegment(NamedTuple):
     flags: int                           # 0: active mem 0, 1: passive, 2: active explicit memory
     memory: int = 0
     offset: bytes | None = None          # raw constant expression (active)
@@ -152,17 +140,20 @@ class DataSegment:
         return self.flags == 1
 
 
-@dataclass(slots=True)
-class CustomSection:
+class CustomSection(NamedTuple):
     name: str
     payload_offset: int                  # file-absolute start of the contents (after the name)
     payload_size: int
     name_width: int = 0                  # LEB width of the name length, when padded
 
 
-@dataclass(slots=True)
 class Encoding:
     """How a section was encoded where that was not minimal, so encode can repeat it."""
-    size_width: int = 0                  # width of the section size LEB (0: minimal)
-    count_width: int = 0                 # width of the item count LEB (0: minimal)
-    extra: dict = field(default_factory=dict)
+    __slots__ = ("size_width", "count_width")
+
+    def __init__(self, size_width: int = 0, count_width: int = 0):
+        self.size_width = size_width      # width of the section size LEB (0: minimal)
+        self.count_width = count_width    # width of the item count LEB (0: minimal)
+
+    def __repr__(self) -> str:
+        return f"Encoding(size_width={self.size_width}, count_width={self.count_width})"

@@ -1,4 +1,4 @@
-"""`wasmlink inspect`: what is inside a binary, as a report (a dict) and as text.
+"""`wasmlink inspect` reports: what is inside a binary, as a dict and as text.
 
 The report is built from the lazy views: section rows from the native scan, counts read from
 the head of each section, and only the sections a report shows are decoded. The dict is the
