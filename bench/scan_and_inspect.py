@@ -9,6 +9,7 @@ package parsing the same file (the Python peer); whole-process `wasmlink inspect
 import argparse
 import statistics
 import subprocess
+from pathlib import Path
 import sys
 
 from common import best_and_median, console_script, machine, process_times, wheel_libraries
@@ -56,6 +57,7 @@ def main():
     except ImportError:
         print("wasm-tools (PyPI) not installed: peer comparison skipped")
 
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(__file__).resolve().parent.parent / "src")], check=True)   # as pip install does
     commands = {
         "wasm-objdump -h": ["wasm-objdump", "-h", str(path)],
         "wasmlink inspect": [console_script("wasmlink"), "inspect", str(path)],

@@ -39,7 +39,7 @@ def build_parser():
 
 def run_inspect(args) -> int:
     from .report import FORMAT_VERSION, inspect_file, render_text
-    reports = [inspect_file(path) for path in args.files]
+    reports = [inspect_file(path, file_hash=args.json) for path in args.files]
     if args.json:
         import json
         json.dump({"format": FORMAT_VERSION, "files": reports}, sys.stdout, indent=1)

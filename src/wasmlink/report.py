@@ -7,7 +7,6 @@ text form is rendered from the same dict, so the two never disagree.
 """
 from __future__ import annotations
 
-from ._native import hashing
 from .binary.files import MappedFile, detect_kind
 from .binary.types import KIND_NAMES, valtype_name
 from .errors import ParseError, UnsupportedError
@@ -18,12 +17,16 @@ COUNTED = {1: "types", 2: "imports", 3: "functions", 4: "tables", 5: "memories",
            13: "tags"}
 
 
-def inspect_file(path) -> dict:
+def inspect_file(path, *, file_hash: bool = True) -> dict:
+    """The report of one file. ``file_hash=False`` leaves out the sha256 of the whole file (the
+    text form of a module or archive does not show it, and it is most of the cost there)."""
     with MappedFile(path) as mapped:
         data = mapped.data
         kind = detect_kind(data)
-        report = {"path": mapped.path, "size": len(data),
-                  "sha256": hashing.sha256(data).hex() if len(data) else hashing_empty()}
+        report = {"path": mapped.path, "size": len(data)}
+        if file_hash or kind == "component":
+            import hashlib
+            report["sha256"] = hashlib.sha256(data).hexdigest()
         if kind == "module":
             from .binary.module import Module
             module = Module(data, path=mapped.path)
@@ -46,11 +49,6 @@ def inspect_file(path) -> dict:
             raise ParseError("not a wasm module, component or archive: bad magic number "
                              "(expected \\0asm or !<arch>)", 0, path=mapped.path)
         return report
-
-
-def hashing_empty() -> str:
-    import hashlib
-    return hashlib.sha256(b"").hexdigest()
 
 
 def describe_desc(kind: int, desc) -> str:
@@ -143,7 +141,8 @@ def archive_report(archive) -> dict:
 # -- text rendering ---------------------------------------------------------------------------
 
 def render_text(report: dict, limit: int = 10) -> str:
-    out = [f"{report['path']}: {report['kind']}, {report['size']} bytes, sha256 {report['sha256']}"]
+    digest = f", sha256 {report['sha256']}" if "sha256" in report else ""
+    out = [f"{report['path']}: {report['kind']}, {report['size']} bytes{digest}"]
     kind = report["kind"]
     if kind in ("module", "object"):
         render_module(report, out, limit, "  ")

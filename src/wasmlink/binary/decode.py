@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import array
 
+from .._native.externals import export_columns, import_columns
 from .._native.scan import scan_code
 from ..errors import ParseError, UnsupportedError
 from .reader import Reader
@@ -135,16 +136,30 @@ def read_import_desc(r: Reader, kind: int):
 
 
 def decode_imports(r: Reader, enc: Encoding) -> list:
-    imports = []
-    for _ in range(_count(r, "import", 4, enc)):
-        module = r.name("import module name")
-        name = r.name("import name")
-        at = r.pos
-        kind = r.byte("import kind")
-        if kind > TAG:
-            raise r.error(f"invalid import kind 0x{kind:02x}", at)
-        imports.append(Import(module, name, kind, read_import_desc(r, kind)))
-    return imports
+    """Imports as objects, built from the native columns (which did all the checking)."""
+    cols = import_columns(r.data, r.pos, r.end - r.pos, r.context)
+    _note_count_width(r, len(cols), enc)
+    data = r.data
+    out = []
+    for i in range(len(cols)):
+        mo, no = cols.module_offset[i], cols.name_offset[i]
+        module = str(data[mo:mo + cols.module_size[i]], "utf-8")
+        name = str(data[no:no + cols.name_size[i]], "utf-8")
+        kind = cols.kind[i]
+        if kind == FUNC:
+            desc = cols.type_index[i]
+        else:
+            start = cols.desc_offset[i]
+            desc = read_import_desc(Reader(data, start, start + cols.desc_size[i], r.context), kind)
+        out.append(Import(module, name, kind, desc))
+    r.pos = r.end
+    return out
+
+
+def _note_count_width(r: Reader, n: int, enc: Encoding) -> None:
+    width = Reader(r.data, r.pos, r.end).u32_width()[1]
+    if width != len_u32(n):
+        enc.count_width = width
 
 
 def decode_functions(r: Reader, enc: Encoding) -> array.array:
@@ -185,15 +200,13 @@ def decode_globals(r: Reader, enc: Encoding) -> list:
 
 
 def decode_exports(r: Reader, enc: Encoding) -> list:
-    exports = []
-    for _ in range(_count(r, "export", 3, enc)):
-        name = r.name("export name")
-        at = r.pos
-        kind = r.byte("export kind")
-        if kind > TAG:
-            raise r.error(f"invalid export kind 0x{kind:02x}", at)
-        exports.append(Export(name, kind, r.u32("export index")))
-    return exports
+    cols = export_columns(r.data, r.pos, r.end - r.pos, r.context)
+    _note_count_width(r, len(cols), enc)
+    data = r.data
+    out = [Export(str(data[o:o + n], "utf-8"), k, i) for o, n, k, i in
+           zip(cols.name_offset, cols.name_size, cols.kind, cols.index)]
+    r.pos = r.end
+    return out
 
 
 def decode_elements(r: Reader, enc: Encoding) -> list:
