@@ -23,7 +23,7 @@ extensions = [
     Extension(
         f"wasmlink._native.{pyx.stem}",
         [str(pyx)],
-        extra_compile_args=["-O2"] if not debug else ["-O0", "-g"],
+        extra_compile_args=["-O2", "-g0"] if not debug else ["-O0", "-g"],
     )
     for pyx in sorted(Path("ext").glob("*.pyx"))
 ]

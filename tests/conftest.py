@@ -67,7 +67,7 @@ def toolchain(tmp_path_factory) -> Toolchain:
 HELLO_C = r"""
 #include <stdio.h>
 static int counter;
-__attribute__((constructor)) static void init(void) { counter = 41; }
+__attribute__((constructor)) static void init(void) { counter = 40 + puts("starting"); }
 int answer(void) { return ++counter; }
 int main(int argc, char **argv) { printf("hello %d %s\n", answer(), argv[0]); return 0; }
 """
