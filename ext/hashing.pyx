@@ -26,31 +26,25 @@ cdef inline object window(object view, Py_ssize_t start, Py_ssize_t size, Py_ssi
     return view[start:start + size]
 
 
-def xxh3_64(buf, Py_ssize_t start=0, Py_ssize_t size=-1):
-    """xxh3-64 of buf[start:start+size] (size -1: to the end) as an int."""
+cdef object whole_or_window(buf, Py_ssize_t start, Py_ssize_t size):
     view = memoryview(buf).cast('B')
     cdef Py_ssize_t n = len(view)
-    if size < 0:
-        size = n - start
-    return _xxh3_64(window(view, start, size, n))
+    return window(view, start, n - start if size < 0 else size, n)
+
+
+def xxh3_64(buf, Py_ssize_t start=0, Py_ssize_t size=-1):
+    """xxh3-64 of buf[start:start+size] (size -1: to the end) as an int."""
+    return _xxh3_64(whole_or_window(buf, start, size))
 
 
 def xxh3_128(buf, Py_ssize_t start=0, Py_ssize_t size=-1):
     """xxh3-128 of buf[start:start+size] as an int."""
-    view = memoryview(buf).cast('B')
-    cdef Py_ssize_t n = len(view)
-    if size < 0:
-        size = n - start
-    return _xxh3_128(window(view, start, size, n))
+    return _xxh3_128(whole_or_window(buf, start, size))
 
 
 def sha256(buf, Py_ssize_t start=0, Py_ssize_t size=-1):
     """sha256 digest (32 bytes) of buf[start:start+size]."""
-    view = memoryview(buf).cast('B')
-    cdef Py_ssize_t n = len(view)
-    if size < 0:
-        size = n - start
-    return _sha256(window(view, start, size, n)).digest()
+    return _sha256(whole_or_window(buf, start, size)).digest()
 
 
 def xxh3_64_ranges(buf, starts, sizes):

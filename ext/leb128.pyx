@@ -16,52 +16,59 @@ from _leb128 cimport (read_u32, read_s32, read_u64, read_s64, write_padded_u32,
 cdef const uint8_t* EMPTY = <const uint8_t*>b""
 
 
-def decode_u32(const uint8_t[::1] buf not None, Py_ssize_t pos=0):
-    """Decode an unsigned 32-bit LEB128 at ``pos``; returns (value, position after it)."""
-    cdef uint32_t v = 0
-    cdef Py_ssize_t p = pos
+cdef enum:
+    U32 = 0
+    S32 = 1
+    U64 = 2
+    S64 = 3
+
+
+cdef object decode_form(const uint8_t[::1] buf, Py_ssize_t pos, int form):
     if pos < 0:
         raise ValueError("negative position")
-    cdef int err = read_u32(&buf[0] if buf.shape[0] else EMPTY, buf.shape[0], &p, &v)
+    cdef const uint8_t* p = &buf[0] if buf.shape[0] else EMPTY
+    cdef Py_ssize_t at = pos
+    cdef uint32_t u32 = 0
+    cdef int32_t s32 = 0
+    cdef uint64_t u64 = 0
+    cdef int64_t s64 = 0
+    cdef int err
+    cdef object value
+    if form == U32:
+        err = read_u32(p, buf.shape[0], &at, &u32)
+        value = u32
+    elif form == S32:
+        err = read_s32(p, buf.shape[0], &at, &s32)
+        value = s32
+    elif form == U64:
+        err = read_u64(p, buf.shape[0], &at, &u64)
+        value = u64
+    else:
+        err = read_s64(p, buf.shape[0], &at, &s64)
+        value = s64
     if err:
         raise_leb_error(err, pos, NULL)
-    return v, p
+    return value, at
+
+
+def decode_u32(const uint8_t[::1] buf not None, Py_ssize_t pos=0):
+    """Decode an unsigned 32-bit LEB128 at ``pos``; returns (value, position after it)."""
+    return decode_form(buf, pos, U32)
 
 
 def decode_s32(const uint8_t[::1] buf not None, Py_ssize_t pos=0):
     """Decode a signed 32-bit LEB128 at ``pos``; returns (value, position after it)."""
-    cdef int32_t v = 0
-    cdef Py_ssize_t p = pos
-    if pos < 0:
-        raise ValueError("negative position")
-    cdef int err = read_s32(&buf[0] if buf.shape[0] else EMPTY, buf.shape[0], &p, &v)
-    if err:
-        raise_leb_error(err, pos, NULL)
-    return v, p
+    return decode_form(buf, pos, S32)
 
 
 def decode_u64(const uint8_t[::1] buf not None, Py_ssize_t pos=0):
     """Decode an unsigned 64-bit LEB128 at ``pos``; returns (value, position after it)."""
-    cdef uint64_t v = 0
-    cdef Py_ssize_t p = pos
-    if pos < 0:
-        raise ValueError("negative position")
-    cdef int err = read_u64(&buf[0] if buf.shape[0] else EMPTY, buf.shape[0], &p, &v)
-    if err:
-        raise_leb_error(err, pos, NULL)
-    return v, p
+    return decode_form(buf, pos, U64)
 
 
 def decode_s64(const uint8_t[::1] buf not None, Py_ssize_t pos=0):
     """Decode a signed 64-bit LEB128 at ``pos``; returns (value, position after it)."""
-    cdef int64_t v = 0
-    cdef Py_ssize_t p = pos
-    if pos < 0:
-        raise ValueError("negative position")
-    cdef int err = read_s64(&buf[0] if buf.shape[0] else EMPTY, buf.shape[0], &p, &v)
-    if err:
-        raise_leb_error(err, pos, NULL)
-    return v, p
+    return decode_form(buf, pos, S64)
 
 
 cdef bytes _encode_unsigned(uint64_t value, int width):
