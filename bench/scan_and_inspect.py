@@ -38,9 +38,9 @@ def main():
         data = f.data
         scan_all(data)
         best, median = best_and_median(lambda: scan_all(data), 200)
-        functions = len(scan_code(data, *next((scan(data).section_payload[i], scan(data).section_size[i])
-                                                for i in range(scan(data).section_count)
-                                                if scan(data).section_id[i] == 10))[2])
+        r = scan(data)
+        code = list(r.section_id).index(10)
+        functions = len(scan_code(data, r.section_payload[code], r.section_size[code])[2])
     print(f"native scan + {functions} function boundaries: best {best * 1e3:.3f} ms, median "
           f"{median * 1e3:.3f} ms -> {size / median / 1e9:.1f} GB/s (median), "
           f"{size / best / 1e9:.1f} GB/s (best)")
@@ -62,14 +62,19 @@ def main():
         "wasm-objdump -h": ["wasm-objdump", "-h", str(path)],
         "wasmlink inspect": [console_script("wasmlink"), "inspect", str(path)],
         "python3 -c pass": [sys.executable, "-c", "pass"],
+        "python3 -S -c pass": [sys.executable, "-S", "-c", "pass"],
     }
     times = process_times(commands, args.runs)
     med = {k: statistics.median(v) for k, v in times.items()}
     for name, t in med.items():
-        print(f"whole process, {name}: median {t * 1e3:.1f} ms (best {min(times[name]) * 1e3:.1f})")
+        print(f"whole process, {name}: median {t * 1e3:.1f} ms (best {min(times[name]) * 1e3:.1f}), "
+              f"peak RSS {process_times.peak_rss[name] / 2**20:.1f} MiB")
     ratio = med["wasmlink inspect"] / med["wasm-objdump -h"]
+    own = med["wasmlink inspect"] - med["python3 -c pass"]
     print(f"ratio wasmlink inspect / wasm-objdump -h: {ratio:.2f}x (goal <= 2x); the "
-          f"interpreter's own start-up here is {med['python3 -c pass'] * 1e3:.1f} ms")
+          f"interpreter's own start-up here is {med['python3 -c pass'] * 1e3:.1f} ms "
+          f"({med['python3 -S -c pass'] * 1e3:.1f} ms without site), so wasmlink's own part is "
+          f"{own * 1e3:.1f} ms = {own / med['wasm-objdump -h']:.2f}x wasm-objdump's whole run")
 
 
 if __name__ == "__main__":
