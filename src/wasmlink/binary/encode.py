@@ -169,16 +169,11 @@ def custom_chunks(name: str, contents, name_width: int = 0, size_width: int = 0)
 
 def module_chunks(module) -> list:
     """Re-encode every section of a decoded Module (custom sections pass through)."""
-    from .decode import len_u32
     chunks = [MODULE_HEADER]
     for s in module.sections:
-        header_width = s.payload - s.start - 1
-        size_width = header_width if header_width != len_u32(s.size) else 0
         if s.id == 0:
-            name_width = s.name_offset - s.payload
-            name_width = name_width if name_width != len_u32(s.name_size) else 0
             contents = module.data[s.contents:s.end]
-            chunks += custom_chunks(s.name, contents, name_width, size_width)
+            chunks += custom_chunks(s.name, contents, s.name_width, s.size_width)
             continue
         items, enc = module.decoded(s.id)
         if s.id == 10:
@@ -187,7 +182,7 @@ def module_chunks(module) -> list:
             body = data_chunks(items, module.data, enc)
         else:
             body = [ENCODERS[s.id](items, enc)]
-        chunks += section_chunks(s.id, body, size_width)
+        chunks += section_chunks(s.id, body, s.size_width)
     return chunks
 
 

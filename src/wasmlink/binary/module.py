@@ -13,7 +13,7 @@ from .._native.scan import CORE_SECTION_NAMES, scan
 from ..errors import ParseError
 from . import decode
 from .reader import Reader
-from .types import FUNC, GLOBAL, MEMORY, TABLE, TAG, CustomSection, Encoding
+from .types import FUNC, GLOBAL, MEMORY, TABLE, TAG, Encoding
 
 
 class Section(NamedTuple):
@@ -32,6 +32,18 @@ class Section(NamedTuple):
     @property
     def kind(self) -> str:
         return self.name if self.id == 0 else CORE_SECTION_NAMES[self.id]
+
+    @property
+    def size_width(self) -> int:
+        """Bytes of the size field when it was padded (LLVM objects pad to 5); 0 if minimal."""
+        width = self.payload - self.start - 1
+        return width if width != decode.len_u32(self.size) else 0
+
+    @property
+    def name_width(self) -> int:
+        """Bytes of a custom section's name length when it was padded; 0 if minimal."""
+        width = self.name_offset - self.payload
+        return width if self.id == 0 and width != decode.len_u32(self.name_size) else 0
 
     @property
     def contents(self) -> int:
@@ -183,11 +195,6 @@ class Module:
 
     def imported(self, kind: int) -> list:
         return [i for i in self.imports if i.kind == kind]
-
-    def customs(self) -> list[CustomSection]:
-        return [CustomSection(s.name, s.contents, s.end - s.contents,
-                              (s.name_offset - s.payload) if (s.name_offset - s.payload) != decode.len_u32(s.name_size) else 0)
-                for s in self.custom_sections()]
 
     # -- relocatable objects ------------------------------------------------------------------
     def external_name(self, kind: int, index: int) -> str | None:

@@ -140,13 +140,6 @@ class DataSegment(NamedTuple):
         return self.flags == 1
 
 
-class CustomSection(NamedTuple):
-    name: str
-    payload_offset: int                  # file-absolute start of the contents (after the name)
-    payload_size: int
-    name_width: int = 0                  # LEB width of the name length, when padded
-
-
 class Encoding:
     """How a section was encoded where that was not minimal, so encode can repeat it."""
     __slots__ = ("size_width", "count_width")
