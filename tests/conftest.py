@@ -141,3 +141,23 @@ def python_component() -> Path:
     directory = CACHE_ROOT / "components"
     directory.mkdir(parents=True, exist_ok=True)
     return build_python_component(directory)
+
+
+NODE_MODULES = TESTS.parent / ".deps" / "node_modules"
+
+
+@pytest.fixture(scope="session")
+def jco() -> Path:
+    """The jco CLI that scripts/install-test-deps puts in .deps/."""
+    path = NODE_MODULES / ".bin" / "jco"
+    if not path.exists():
+        pytest.fail("jco is missing: run scripts/install-test-deps (npm @bytecodealliance/jco)")
+    return path
+
+
+def jco_embed(wit: Path, world: str, encoding: str, out: Path, module: Path | None = None) -> Path:
+    """`jco embed` (see tests/support/jco_embed.mjs): the reference component-type section."""
+    import os
+    args = ["node", TESTS / "support" / "jco_embed.mjs", wit, world, encoding, out]
+    run(args + ([module] if module else []), env={**os.environ, "JCO_MODULES": str(NODE_MODULES)})
+    return out

@@ -98,3 +98,36 @@ def test_nesting_is_bounded_so_a_hostile_file_cannot_exhaust_the_stack():
         inner = b"\0asm\x0d\x00\x01\x00" + b"\x04" + encode_u32(len(inner)) + inner
     with pytest.raises(ParseError, match="nested more than 100 deep"):
         Component(inner)
+
+
+@pytest.fixture(scope="module")
+def jco_component(jco, hello_module, tmp_path_factory):
+    """A WASI p1 command turned into a component by `jco new --wasi-command` (wit-component)."""
+    from conftest import run
+    out = tmp_path_factory.mktemp("jco") / "hello.component.wasm"
+    run([jco, "new", hello_module, "--wasi-command", "-o", out])
+    return out
+
+
+def test_jco_new_keeps_the_main_module_byte_for_byte(jco_component, hello_module):
+    c = wasmlink.read(jco_component)
+    main = hello_module.read_bytes()
+    assert [bytes(c.unit_bytes(u.index)) == main for u in c.modules()].count(True) == 1
+
+
+def test_the_adapter_of_a_jco_component_is_a_nested_module_importing_wasi_p2(jco_component):
+    c = wasmlink.read(jco_component)
+    adapters = [u for u in c.modules()
+                if any(i.module.startswith("wasi:") for i in c.module(u.index).imports)]
+    assert len(adapters) == 1
+    exported = {e.name for e in c.module(adapters[0].index).exports}
+    assert "fd_write" in exported
+
+
+def test_every_unit_of_a_jco_component_is_valid_to_wasmtime(jco_component):
+    from wasmtime.component import Component as WasmtimeComponent
+    engine = wasmtime.Engine()
+    c = wasmlink.read(jco_component)
+    WasmtimeComponent(engine, jco_component.read_bytes())
+    for u in c.modules():
+        wasmtime.Module.validate(engine, bytes(c.unit_bytes(u.index)))

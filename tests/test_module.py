@@ -72,9 +72,9 @@ def test_decode_then_encode_is_byte_identical_on_the_wheel_libraries(wheel_libs)
         assert encode_module(m) == bytes(f.data), name
 
 
-def test_wasmtime_validates_what_the_encoder_writes(hello_module, wheel_libs):
+def test_wasmtime_validates_what_the_encoder_writes(hello_module, wheel_libs, libc_objects):
     engine = wasmtime.Engine()
-    for path in [hello_module, *sorted(wheel_libs.values())]:
+    for path in [hello_module, *sorted(wheel_libs.values()), *libc_objects[::5]]:
         _, m = open_module(path)
         wasmtime.Module.validate(engine, encode_module(m))
 
@@ -91,6 +91,13 @@ def test_an_edited_export_section_is_re_encoded_and_runs(toolchain, tmp_path):
     store = wasmtime.Store()
     instance = wasmtime.Instance(store, wasmtime.Module.from_file(store.engine, str(out)), [])
     assert instance.exports(store)["also_seven"](store) == 7
+
+
+def test_encoding_is_deterministic(wheel_libs):
+    _, m = open_module(wheel_libs["libc.so"])
+    assert encode_module(m) == encode_module(m)
+    _, again = open_module(wheel_libs["libc.so"])
+    assert encode_module(again) == encode_module(m)
 
 
 def test_a_truncated_module_names_the_file_and_offset(hello_module, tmp_path):

@@ -83,7 +83,7 @@ def module_report(module) -> dict:
         "index_spaces": module.index_space_sizes(),
     }
     for key, build in (("linking", linking_report), ("relocations", relocations_report),
-                       ("dylink", dylink_report)):
+                       ("dylink", dylink_report), ("component_types", component_types_report)):
         value = build(module)
         if value is not None:
             report[key] = value
@@ -112,6 +112,15 @@ def dylink_report(module):
         return None
     from .binary.dylink import dylink_summary
     return dylink_summary(module, section)
+
+
+def component_types_report(module):
+    from .binary.component_type import component_type_sections, is_component_type_section
+    if not any(s.id == 0 and is_component_type_section(s.name) for s in module.sections):
+        return None
+    return [{"name": c.name, "world": c.world, "version": c.version,
+             "string_encoding": c.string_encoding, "size": c.size}
+            for c in component_type_sections(module)]
 
 
 def component_report(component) -> dict:
@@ -192,3 +201,6 @@ def render_module(report: dict, out: list, limit: int, pad: str) -> None:
     if "dylink" in report:
         from .binary.dylink import render_dylink
         render_dylink(report["dylink"], out, pad)
+    for c in report.get("component_types", ()):
+        out.append(f"{pad}{c['name']}: world {c['world']}, {c['size']} bytes, encoding version "
+                   f"{c['version']}, strings {c['string_encoding']}")
