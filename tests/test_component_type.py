@@ -59,11 +59,33 @@ def current_payload(wit, tmp_path) -> bytes:
     return bytes(module.data[section.offset:section.offset + section.size])
 
 
-def test_the_legacy_encoding_is_a_version_and_encoding_byte_before_the_component(wit, tmp_path):
-    legacy = b"\x03\x02" + current_payload(wit, tmp_path)
+def test_the_legacy_encoding_puts_version_encoding_and_world_before_the_component(wit, tmp_path):
+    legacy = b"\x03\x02\x05other" + current_payload(wit, tmp_path)
     section = decode_component_type(legacy, "component-type:demo", 0, len(legacy))
-    assert (section.version, section.string_encoding, section.world) == (3, "compact-utf16", "demo")
-    assert section.component_offset == 2
+    assert (section.version, section.string_encoding, section.world) == (3, "compact-utf16", "other")
+    assert section.component_offset == 8
+
+
+def test_the_adapter_in_the_componentize_py_wheel_carries_the_legacy_encoding(wheel_libs):
+    (section,) = component_type_sections(wasmlink.read(wheel_libs["wasi_snapshot_preview1.reactor.wasm"]))
+    assert (section.name, section.version, section.string_encoding, section.world) == (
+        "component-type:imports", 3, "utf8", "imports")
+
+
+@pytest.mark.parametrize("adapter, world", [("command", "command"), ("reactor", "imports")])
+def test_the_adapters_jco_ships_carry_the_current_encoding(jco, adapter, world):
+    path = jco.parent.parent / "@bytecodealliance" / "jco" / "lib" / f"wasi_snapshot_preview1.{adapter}.wasm"
+    (section,) = component_type_sections(wasmlink.read(path))
+    assert (section.version, section.string_encoding, section.world) == (4, "utf8", world)
+
+
+def test_every_component_type_section_of_the_wheel_libraries_decodes(wheel_libs):
+    found = 0
+    for name, path in sorted(wheel_libs.items()):
+        for s in component_type_sections(wasmlink.read(path)):
+            found += 1
+            assert s.world, (name, s.name)
+    assert found >= 10
 
 
 def test_an_unknown_version_byte_is_an_error(wit, tmp_path):

@@ -6,7 +6,8 @@ link` merge them (a module may carry several). Two encodings exist:
 
 - current: the payload is a whole component binary encoding the world as a type, with a custom
   section ``wit-component-encoding`` holding a version byte (0x04) and the string encoding;
-- legacy: a version byte 0x03 and the string-encoding byte, then that component binary.
+- legacy: a version byte 0x03, the string-encoding byte and the world's name, then that
+  component binary (the WASI preview1 adapters still carry this form).
 
 This view finds the sections, tells the encodings apart, and gives the embedded component as a
 Component view with the name it exports (the world). Decoding the type itself is the component
@@ -61,8 +62,11 @@ def decode_component_type(data, name: str, offset: int, size: int) -> ComponentT
                 raise r.error(f"unknown component-type encoding version 0x{version:02x}: expected "
                               f"a component (current) or 0x03 (legacy)", offset)
             encoding = _string_encoding(r.byte("string encoding"), r.pos - 1, context)
+            legacy_world = r.name("world name")
             start = r.pos
             component = Component(data, start, end)
+            return ComponentTypeSection(name, offset, size, version, encoding, start,
+                                        legacy_world)
     except ParseError as e:
         e.context = e.context or context
         raise
