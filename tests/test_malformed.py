@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import LLVM_BIN, TESTS, WASM_LD, run
+from conftest import LLVM_BIN, TESTS, WASM_LD, jco_embed, run
 from support.deep import decode_everything
 from wasmlink.errors import WasmlinkError
 
@@ -20,7 +20,7 @@ BIG_LEB = b"\xff\xff\xff\xff\x0f"
 
 
 @pytest.fixture(scope="module")
-def seeds(toolchain, hello_object, hello_module, tmp_path_factory):
+def seeds(toolchain, hello_object, hello_module, jco, tmp_path_factory):
     import wasmtime
     root = tmp_path_factory.mktemp("seeds")
     pic = toolchain.compile("pic.o", "extern int g; int get(void) { return g; }\n"
@@ -30,10 +30,14 @@ def seeds(toolchain, hello_object, hello_module, tmp_path_factory):
          pic, "-o", lib])
     archive = root / "libhello.a"
     run([LLVM_BIN / "llvm-ar", "rcs", archive, hello_object, pic])
+    wit = root / "world.wit"
+    wit.write_text("package a:b;\nworld w {\n  import f: func(s: string) -> list<u8>;\n"
+                   "  export g: func() -> option<u32>;\n}\n")
+    typed = jco_embed(wit, "w", "utf8", root / "typed.wasm")
     component = root / "nested.wasm"
     component.write_bytes(wasmtime.wat2wasm(
         '(component (core module (func (export "f"))) (component (core module (memory 1))))'))
-    return Seeds({p.name: p.read_bytes() for p in (hello_object, hello_module, lib, archive, component)})
+    return Seeds({p.name: p.read_bytes() for p in (hello_object, hello_module, lib, archive, component, typed)})
 
 
 class Seeds(dict):
@@ -83,13 +87,15 @@ def mutate(data: bytes, mutations) -> bytes:
 
 @settings(max_examples=400, deadline=5000, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                    HealthCheck.too_slow])
-@given(seed=st.sampled_from(["hello.o", "hello.wasm", "libpic.so", "libhello.a", "nested.wasm"]),
+@given(seed=st.sampled_from(["hello.o", "hello.wasm", "libpic.so", "libhello.a", "nested.wasm",
+                             "typed.wasm"]),
        mutations=st.lists(mutation, min_size=1, max_size=4))
 def test_mutated_real_binaries_fail_cleanly(seeds, tmp_path, seed, mutations):
     check(mutate(seeds[seed], mutations), tmp_path)
 
 
-@pytest.mark.parametrize("name", ["hello.o", "hello.wasm", "libpic.so", "libhello.a", "nested.wasm"])
+@pytest.mark.parametrize("name", ["hello.o", "hello.wasm", "libpic.so", "libhello.a", "nested.wasm",
+                                  "typed.wasm"])
 def test_every_truncation_of_a_seed_fails_cleanly(seeds, tmp_path, name):
     data = seeds[name]
     step = max(1, len(data) // 300)

@@ -32,6 +32,9 @@ def decode_module(m: Module) -> None:
                 value = getattr(decoded, attr, None)
                 if value is not None and hasattr(value, "names"):
                     value.names
+    from wasmlink.binary.component_type import component_type_sections
+    for section in component_type_sections(m):
+        section.component(m.data)
     code = m.code
     if code is not None:
         for i in range(min(len(code), 50)):
