@@ -71,45 +71,40 @@ def append_name(out: bytearray, name: str) -> None:
     out += b
 
 
-class NameMap:
-    """index → name, as two parallel columns: ``indices`` (``array('I')``) and ``names``.
+class _LazyPairs:
+    """index → value as two parallel columns, ``indices`` (``array('I')``) and the values,
+    decoded from their subsection bytes on first use (a malformed entry raises ParseError then)
+    and copied back untouched by ``encode_into`` if never read."""
 
-    One read from a subsection decodes its entries on first use of ``indices``, ``names``,
-    ``len()``, iteration or ``get``; a malformed entry raises ParseError then. Iterating
-    yields ``(index, name)`` pairs, so ``dict(name_map)`` works.
-    """
+    __slots__ = ("_window", "_indices", "_values")
+    kind = "pairs"
 
-    __slots__ = ("_window", "_indices", "_names", "_by_index")
-
-    def __init__(self, indices=(), names=()):
+    def __init__(self, indices=(), values=()):
         self._indices = array("I", indices)
-        self._names = list(names)
-        if len(self._indices) != len(self._names):
-            raise ValueError("a name map needs as many names as indices")
+        self._values = list(values)
+        if len(self._indices) != len(self._values):
+            raise ValueError(f"a {self.kind} needs as many values as indices")
         self._window = None
-        self._by_index = None
 
     @classmethod
-    def _lazy(cls, data, start: int, end: int, what: str) -> "NameMap":
+    def _lazy(cls, data, start: int, end: int, what: str):
         m = cls.__new__(cls)
         m._window = (data, start, end, what)
-        m._indices = m._names = m._by_index = None
+        m._indices = m._values = None
+        m._reset()
         return m
 
-    @classmethod
-    def _read(cls, r: Reader, what: str) -> "NameMap":
-        m = cls.__new__(cls)
-        m._window = None
-        m._by_index = None
-        m._indices, m._names = _read_name_map(r, what)
-        return m
+    def _reset(self) -> None:
+        """Drop what is derived from the columns."""
+
+    def _read_pairs(self, r: Reader, what: str):
+        raise NotImplementedError
 
     def _load(self) -> None:
         data, start, end, what = self._window
         r = Reader(data, start, end, CONTEXT)
-        indices, names = _read_name_map(r, what)
+        self._indices, self._values = self._read_pairs(r, what)
         r.expect_end(f"{what} subsection")
-        self._indices, self._names = indices, names
 
     @property
     def is_loaded(self) -> bool:
@@ -121,34 +116,29 @@ class NameMap:
             self._load()
         return self._indices
 
-    @property
-    def names(self) -> list[str]:
-        if self._names is None:
+    def _loaded_values(self) -> list:
+        if self._values is None:
             self._load()
-        return self._names
+        return self._values
 
     def __len__(self) -> int:
         return len(self.indices)
 
     def __iter__(self):
-        return zip(self.indices, self.names)
-
-    def get(self, index: int, default: str | None = None) -> str | None:
-        # the lookup dict is built on first use; the columns stay the source of truth, so
-        # drop it (``_by_index = None``) after changing them
-        if self._by_index is None:
-            self._by_index = dict(zip(self.indices, self.names))
-        return self._by_index.get(index, default)
+        return zip(self.indices, self._loaded_values())
 
     def __eq__(self, other) -> bool:
-        if not isinstance(other, NameMap):
+        if type(other) is not type(self):
             return NotImplemented
-        return self.indices == other.indices and self.names == other.names
+        return self.indices == other.indices and self._loaded_values() == other._loaded_values()
 
     def __repr__(self) -> str:
         if self._indices is None:
-            return f"NameMap(<{self._window[2] - self._window[1]} bytes, not read>)"
-        return f"NameMap({dict(self)!r})"
+            return f"{type(self).__name__}(<{self._window[2] - self._window[1]} bytes, not read>)"
+        return f"{type(self).__name__}({dict(self)!r})"
+
+    def _encode_value(self, out: bytearray, value) -> None:
+        raise NotImplementedError
 
     def encode_into(self, out: bytearray) -> None:
         if self._indices is None:
@@ -156,34 +146,59 @@ class NameMap:
             out += data[start:end]
             return
         out += encode_u32(len(self._indices))
-        for index, name in zip(self._indices, self._names):
+        for index, value in zip(self._indices, self._values):
             out += encode_u32(index)
-            append_name(out, name)
+            self._encode_value(out, value)
 
 
-class IndirectNameMap:
-    """outer index → NameMap (function → locals or labels, type → fields), as parallel columns
-    ``indices`` (``array('I')``) and ``maps`` (list of NameMap); read whole on first use."""
+class NameMap(_LazyPairs):
+    """index → name: ``indices`` and ``names``. Iterating yields ``(index, name)`` pairs, so
+    ``dict(name_map)`` works."""
 
-    __slots__ = ("_window", "_indices", "_maps")
+    __slots__ = ("_by_index",)
+    kind = "name map"
 
-    def __init__(self, indices=(), maps=()):
-        self._indices = array("I", indices)
-        self._maps = list(maps)
-        if len(self._indices) != len(self._maps):
-            raise ValueError("an indirect name map needs as many maps as indices")
-        self._window = None
+    def __init__(self, indices=(), names=()):
+        super().__init__(indices, names)
+        self._by_index = None
+
+    def _reset(self) -> None:
+        self._by_index = None
 
     @classmethod
-    def _lazy(cls, data, start: int, end: int, what: str) -> "IndirectNameMap":
+    def _read(cls, r: Reader, what: str) -> "NameMap":
         m = cls.__new__(cls)
-        m._window = (data, start, end, what)
-        m._indices = m._maps = None
+        m._window = None
+        m._by_index = None
+        m._indices, m._values = _read_name_map(r, what)
         return m
 
-    def _load(self) -> None:
-        data, start, end, what = self._window
-        r = Reader(data, start, end, CONTEXT)
+    def _read_pairs(self, r: Reader, what: str):
+        return _read_name_map(r, what)
+
+    @property
+    def names(self) -> list[str]:
+        return self._loaded_values()
+
+    def get(self, index: int, default: str | None = None) -> str | None:
+        # the lookup dict is built on first use; the columns stay the source of truth, so
+        # drop it (``_reset()``) after changing them
+        if self._by_index is None:
+            self._by_index = dict(zip(self.indices, self.names))
+        return self._by_index.get(index, default)
+
+    def _encode_value(self, out: bytearray, name: str) -> None:
+        append_name(out, name)
+
+
+class IndirectNameMap(_LazyPairs):
+    """outer index → NameMap (function → locals or labels, type → fields): ``indices`` and
+    ``maps``; read whole on first use."""
+
+    __slots__ = ()
+    kind = "indirect name map"
+
+    def _read_pairs(self, r: Reader, what: str):
         # an entry is at least an index byte and a count byte
         n = r.count(what, 2)
         indices = array("I")
@@ -191,30 +206,11 @@ class IndirectNameMap:
         for _ in range(n):
             indices.append(r.u32(f"{what} index"))
             maps.append(NameMap._read(r, what))
-        r.expect_end(f"{what} subsection")
-        self._indices, self._maps = indices, maps
-
-    @property
-    def is_loaded(self) -> bool:
-        return self._indices is not None
-
-    @property
-    def indices(self) -> array:
-        if self._indices is None:
-            self._load()
-        return self._indices
+        return indices, maps
 
     @property
     def maps(self) -> list[NameMap]:
-        if self._maps is None:
-            self._load()
-        return self._maps
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    def __iter__(self):
-        return zip(self.indices, self.maps)
+        return self._loaded_values()
 
     def get(self, index: int) -> NameMap | None:
         for i, m in zip(self.indices, self.maps):
@@ -222,25 +218,8 @@ class IndirectNameMap:
                 return m
         return None
 
-    def __eq__(self, other) -> bool:
-        if not isinstance(other, IndirectNameMap):
-            return NotImplemented
-        return self.indices == other.indices and self.maps == other.maps
-
-    def __repr__(self) -> str:
-        if self._indices is None:
-            return f"IndirectNameMap(<{self._window[2] - self._window[1]} bytes, not read>)"
-        return f"IndirectNameMap({dict(self)!r})"
-
-    def encode_into(self, out: bytearray) -> None:
-        if self._indices is None:
-            data, start, end, _ = self._window
-            out += data[start:end]
-            return
-        out += encode_u32(len(self._indices))
-        for index, m in zip(self._indices, self._maps):
-            out += encode_u32(index)
-            m.encode_into(out)
+    def _encode_value(self, out: bytearray, m: NameMap) -> None:
+        m.encode_into(out)
 
 
 class NameSubsection:
