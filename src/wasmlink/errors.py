@@ -52,3 +52,7 @@ class UnsupportedError(WasmlinkError):
 
 class UsageError(WasmlinkError):
     """A bad command line or API call."""
+
+
+class LinkError(WasmlinkError):
+    """A link that cannot be completed: undefined or duplicate symbols, bad layouts, ..."""

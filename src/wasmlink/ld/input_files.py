@@ -1,0 +1,287 @@
+"""Input files of a static link: relocatable objects, and archives whose members load lazily.
+
+The first pass of the linker (lld's InputFiles). An ObjFile maps its object, scans it, and
+exposes what the later passes work on: chunks (function bodies, data segments, custom sections
+with their relocations), elements (globals, tables, tags) and the object's symbols. Nothing is
+copied: chunks are byte ranges of the mapped file; relocations stay the native columns of
+``reloc.*`` sections until the writer hands them, with resolved values, to the native applier.
+
+An archive contributes nothing until a member defines a symbol that is needed (wasm-ld's
+semantics: members are considered in archive order, each member's defined symbols in its
+symbol-table order, and a member is extracted the moment one of them matches an undefined,
+non-weak reference). The archive's symbol index gives each member's defined names without
+parsing it; members of an archive without an index are parsed to learn them.
+"""
+from __future__ import annotations
+
+from ..binary.files import MappedFile, detect_kind
+from ..binary.linking import (
+    SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_SECTION, SYMTAB_TABLE, SYMTAB_TAG,
+    WASM_SEGMENT_FLAG_RETAIN, WASM_SEGMENT_FLAG_STRINGS, WASM_SEGMENT_FLAG_TLS,
+    WASM_SYM_BINDING_LOCAL, WASM_SYM_UNDEFINED,
+)
+from ..binary.module import Module
+from ..binary.types import FUNC, GLOBAL, TABLE, TAG
+from ..errors import LinkError, ParseError, UnsupportedError
+
+
+class InputChunk:
+    """A piece of an input section copied whole into the output: a function body (with its
+    size field), a data segment, or a custom section. ``start``/``end`` are offsets relative to
+    the input section's contents, which is what relocation offsets count from."""
+
+    __slots__ = ("file", "kind", "index", "name", "start", "end", "live", "out_offset",
+                 "alignment", "flags", "output_segment", "segment_offset", "comdat",
+                 "signature", "type_index", "symbol_name", "export_name", "discarded",
+                 "function_index", "body")
+
+    def __init__(self, file, kind: str, index: int, start: int, end: int):
+        self.file = file
+        self.kind = kind          # "function", "segment", "custom"
+        self.index = index        # defined function / segment / custom section number
+        self.start = start
+        self.end = end
+        self.live = False
+        self.discarded = False    # lost its COMDAT group
+        self.out_offset = -1
+        self.name = None
+        self.alignment = 0
+        self.flags = 0
+        self.output_segment = None
+        self.segment_offset = 0   # offset inside the output segment
+        self.comdat = None
+        self.signature = None
+        self.type_index = 0
+        self.symbol_name = None
+        self.export_name = None
+        self.function_index = -1
+        self.body = None          # synthetic functions: their bytes (size field included)
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start
+
+    @property
+    def is_tls(self) -> bool:
+        return bool(self.flags & WASM_SEGMENT_FLAG_TLS)
+
+    @property
+    def is_retained(self) -> bool:
+        return bool(self.flags & WASM_SEGMENT_FLAG_RETAIN)
+
+    @property
+    def is_strings(self) -> bool:
+        return bool(self.flags & WASM_SEGMENT_FLAG_STRINGS)
+
+    def __repr__(self) -> str:
+        return f"<{self.kind} {self.name or self.symbol_name or self.index} of {self.file}>"
+
+
+class InputElement:
+    """A global, table or tag defined by an object (index among the object's definitions)."""
+
+    __slots__ = ("file", "kind", "index", "type", "init", "live", "out_index", "name", "comdat",
+                 "discarded")
+
+    def __init__(self, file, kind: int, index: int, type_, init=None):
+        self.file = file
+        self.kind = kind
+        self.index = index
+        self.type = type_
+        self.init = init
+        self.live = False
+        self.discarded = False
+        self.out_index = -1
+        self.name = None
+        self.comdat = None
+
+
+class ObjFile:
+    """A relocatable object (a file on the command line, or an extracted archive member)."""
+
+    def __init__(self, data, start: int, end: int, name: str, mapped=None, archive=None):
+        self.name = name                  # display name: "x.o" or "libc.a(printf.o)"
+        self.mapped = mapped
+        self.archive = archive
+        self.data = data
+        try:
+            self.module = Module(data, start, end, path=name)
+            if not self.module.is_relocatable:
+                raise LinkError("not a relocatable wasm file: no linking section (compile with "
+                                "`-c`, or link an already linked module with a component tool)",
+                                path=name)
+            self.linking = self.module.linking()
+        except ParseError as e:
+            raise e.in_file(name)
+        self.live = False
+        self.symbols: list = []           # per symbol-table row: the Symbol it resolved to
+        m = self.module
+        self.types = m.types
+        imports = m.imports
+        self.imported_functions = [i for i in imports if i.kind == FUNC]
+        self.imported_globals = [i for i in imports if i.kind == GLOBAL]
+        self.imported_tables = [i for i in imports if i.kind == TABLE]
+        self.imported_tags = [i for i in imports if i.kind == TAG]
+        self.type_map = None
+        self.type_used = [False] * len(self.types)
+        self._build_chunks()
+
+    def __str__(self) -> str:
+        return self.name
+
+    def _build_chunks(self) -> None:
+        m = self.module
+        linking = self.linking
+        self.sections = m.sections
+        self.functions: list[InputChunk] = []
+        code = m.code
+        code_section = m.section(10)
+        exports = {e.index: e.name for e in m.exports if e.kind == FUNC}
+        n_imported = len(self.imported_functions)
+        if code is not None:
+            base = code_section.payload
+            type_indexes = m.functions
+            for i in range(len(code)):
+                c = InputChunk(self, "function", i, code.entries[i] - base,
+                               code.bodies[i] + code.sizes[i] - base)
+                c.type_index = type_indexes[i]
+                c.signature = self.types[c.type_index]
+                c.export_name = exports.get(n_imported + i)
+                self.functions.append(c)
+        self.segments: list[InputChunk] = []
+        data_section = m.section(11)
+        infos = linking.segments
+        for i, seg in enumerate(m.data_segments):
+            c = InputChunk(self, "segment", i, seg.data_offset - data_section.payload,
+                           seg.data_offset + seg.data_size - data_section.payload)
+            if i < len(infos):
+                c.name, c.alignment, c.flags = infos[i].name, infos[i].alignment, infos[i].flags
+            else:
+                c.name = f".data.{i}"
+            self.segments.append(c)
+        self.globals = [InputElement(self, GLOBAL, i, g.type, g.init) for i, g in enumerate(m.globals)]
+        self.tables = [InputElement(self, TABLE, i, t.type) for i, t in enumerate(m.tables)]
+        self.tags = [InputElement(self, TAG, i, t) for i, t in enumerate(m.tags)]
+        # custom sections other than the ones the linker synthesises
+        self.customs: list[InputChunk] = []
+        self.section_chunks: dict[int, InputChunk] = {}    # section index -> its chunk
+        for position, s in enumerate(m.sections):
+            if s.id != 0 or s.name in ("linking", "name", "producers", "target_features") \
+                    or s.name.startswith("reloc.") or s.name in (".llvmbc", ".llvmcmd"):
+                continue
+            c = InputChunk(self, "custom", position, 0, s.end - s.contents)
+            c.name = s.name
+            self.customs.append(c)
+            self.section_chunks[position] = c
+        for comdat in linking.comdats:
+            for kind, index in comdat.entries:
+                target = {0: self.segments, 1: self.functions, 2: self.globals,
+                          3: self.tags, 4: self.tables, 5: None}.get(kind)
+                if target is None:
+                    target = [self.section_chunks.get(index)] if index in self.section_chunks else None
+                    if target:
+                        target[0].comdat = comdat.name
+                    continue
+                if index >= len(target):
+                    raise LinkError(f"COMDAT {comdat.name} names a missing element {index}",
+                                    path=self.name)
+                target[index].comdat = comdat.name
+
+    # -- relocations, by target section ------------------------------------------------------
+    def relocations(self) -> dict[int, object]:
+        """section index -> RelocSection (native columns)."""
+        try:
+            return {r.target: r for r in self.module.relocations()}
+        except ParseError as e:
+            raise e.in_file(self.name)
+
+    def section_contents_offset(self, position: int) -> int:
+        s = self.sections[position]
+        return s.contents
+
+
+class LazyMember:
+    """An archive member not yet extracted."""
+
+    __slots__ = ("archive", "index", "extracted")
+
+    def __init__(self, archive, index: int):
+        self.archive = archive
+        self.index = index
+        self.extracted = False
+
+    def __str__(self) -> str:
+        return self.archive.archive.member_path(self.index)
+
+
+class ArchiveFile:
+    """An archive on the command line: its members, each lazy until needed."""
+
+    def __init__(self, path: str, mapped: MappedFile):
+        from ..binary.archive import Archive
+        self.path = path
+        self.mapped = mapped
+        try:
+            self.archive = Archive(mapped, path=path)
+        except ParseError as e:
+            raise e.in_file(path)
+        self.members = [LazyMember(self, i) for i in range(len(self.archive.members))]
+
+    def member_symbols(self) -> list[tuple[int, list[str]]]:
+        """(member, the names it defines), in archive order."""
+        a = self.archive
+        if a.has_index:
+            by_member: dict[int, list[str]] = {}
+            for name, member in zip(a.symbol_names, a.symbol_members):
+                by_member.setdefault(member, []).append(name)
+            return [(i, by_member.get(i, [])) for i in range(len(a.members))]
+        out = []
+        for i in range(len(a.members)):
+            if a.member_kind(i) != "module":
+                out.append((i, []))
+                continue
+            obj = self.load(i)
+            names = []
+            syms = obj.linking.symbols
+            for k in range(len(syms)):
+                f = syms.flags[k]
+                if f & WASM_SYM_UNDEFINED or f & WASM_SYM_BINDING_LOCAL or syms.kind[k] == SYMTAB_SECTION:
+                    continue
+                names.append(syms.name(k))
+            out.append((i, names))
+        return out
+
+    def load(self, index: int) -> ObjFile:
+        a = self.archive
+        kind = a.member_kind(index)
+        name = a.member_path(index)
+        if kind == "bitcode":
+            raise UnsupportedError("LTO is not supported: archive member is LLVM bitcode", path=name)
+        if kind != "module":
+            raise LinkError("archive member is neither a wasm object file nor LLVM bitcode",
+                            path=name)
+        start = a.members.data_offsets[index]
+        return ObjFile(a.data, start, start + a.members.sizes[index], name, archive=self)
+
+
+def open_input(path: str):
+    """An ObjFile or an ArchiveFile for a path on the command line."""
+    mapped = MappedFile(path)
+    kind = detect_kind(mapped.data)
+    if kind in ("module",):
+        return ObjFile(mapped.data, 0, len(mapped.data), path, mapped=mapped)
+    if kind == "archive":
+        return ArchiveFile(path, mapped)
+    if kind == "thin-archive":
+        raise UnsupportedError("thin archives are not supported", path=path)
+    if kind == "bitcode":
+        raise UnsupportedError("LTO is not supported: this is an LLVM bitcode file (compile "
+                               "without -flto)", path=path)
+    if kind == "component":
+        raise LinkError("a component cannot be linked statically: expected a relocatable "
+                        "object or an archive", path=path)
+    raise ParseError("unknown file type: expected a wasm object or an archive", 0, path=path)
+
+
+SYMBOL_KINDS = (SYMTAB_FUNCTION, SYMTAB_DATA, SYMTAB_GLOBAL, SYMTAB_SECTION, SYMTAB_TAG,
+                SYMTAB_TABLE)

@@ -1,0 +1,258 @@
+"""Laying out the output: data segments in memory, the stack and heap, and every index space
+(functions, globals, tables, tags, types, table slots), in exactly wasm-ld-22's order.
+
+- Output segments: live input segments grouped by name (`.rodata.*` into `.rodata`, `.data.*`
+  into `.data`, `.bss.*` into `.bss`, TLS into `.tdata`, others keep their name; all of them
+  keep their names with --no-merge-data-segments), ordered `.tdata` < `.rodata` < `.data` <
+  others < `.bss`, each input aligned within its output segment.
+- Memory (stack first by default since LLVM 22): [stack][data from __global_base][heap], or
+  with --no-stack-first [data from --global-base, default 1024][stack][heap]; 16-byte aligned
+  stack and heap, whole 64 KiB pages.
+- Indexes: imports first in each space; then synthetic functions and globals; then each
+  object's definitions in object order.
+"""
+from __future__ import annotations
+
+from ..binary.linking import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE, SYMTAB_TAG
+
+PAGE_SIZE = 65536
+STACK_ALIGN = 16
+HEAP_ALIGN = 16
+
+
+def align(value: int, alignment: int) -> int:
+    return (value + alignment - 1) // alignment * alignment
+
+
+class OutputSegment:
+    __slots__ = ("name", "inputs", "alignment", "size", "start_va", "index", "is_bss", "passive")
+
+    def __init__(self, name: str):
+        self.name = name
+        self.inputs = []
+        self.alignment = 0
+        self.size = 0
+        self.start_va = 0
+        self.index = 0
+        self.is_bss = name.startswith(".bss")
+        self.passive = False
+
+    def add(self, chunk) -> None:
+        self.alignment = max(self.alignment, chunk.alignment)
+        self.size = align(self.size, 1 << chunk.alignment)
+        chunk.output_segment = self
+        chunk.segment_offset = self.size
+        self.size += chunk.size
+        self.inputs.append(chunk)
+
+    @property
+    def is_tls(self) -> bool:
+        return self.name == ".tdata" or self.name.startswith(".tdata") or self.name.startswith(".tbss")
+
+
+def output_segment_name(chunk, merge: bool) -> str:
+    if chunk.is_tls:
+        return ".tdata"
+    name = chunk.name
+    if not merge:
+        return name
+    for prefix in (".text.", ".data.", ".bss.", ".rodata."):
+        if name.startswith(prefix):
+            return prefix[:-1]
+    return name
+
+
+def segment_order(name: str) -> int:
+    if name.startswith(".tdata"):
+        return 0
+    if name.startswith(".rodata"):
+        return 1
+    if name.startswith(".data"):
+        return 2
+    if name.startswith(".bss"):
+        return 4
+    return 3
+
+
+def create_output_segments(ctx) -> list[OutputSegment]:
+    by_name: dict[str, OutputSegment] = {}
+    segments = []
+    merge = ctx.options.merge_data_segments
+    for file in ctx.objects:
+        for chunk in file.segments:
+            if not chunk.live or chunk.discarded:
+                continue
+            name = output_segment_name(chunk, merge)
+            seg = by_name.get(name)
+            if seg is None:
+                seg = by_name[name] = OutputSegment(name)
+                seg.passive = bool(ctx.options.shared_memory)
+                segments.append(seg)
+            seg.add(chunk)
+    segments.sort(key=lambda s: segment_order(s.name))     # stable, as lld's stable_sort
+    for i, s in enumerate(segments):
+        s.index = i
+    return segments
+
+
+def layout_memory(ctx) -> None:
+    opts = ctx.options
+    ptr = 0
+    stack_size = opts.stack_size
+
+    def place_stack():
+        nonlocal ptr
+        if ctx.is_pic:
+            return
+        ptr = align(ptr, STACK_ALIGN)
+        if stack_size % STACK_ALIGN:
+            ctx.diag.error(f"stack size must be {STACK_ALIGN}-byte aligned")
+        ctx.set_data_symbol("__stack_low", ptr)
+        ptr += stack_size
+        ctx.stack_pointer_value = ptr
+        ctx.set_data_symbol("__stack_high", ptr)
+
+    if opts.stack_first:
+        place_stack()
+        if opts.global_base is not None:
+            if opts.global_base < ptr:
+                ctx.diag.error("--global-base cannot be less than stack size when --stack-first "
+                               "is used")
+                return
+            ptr = opts.global_base
+    else:
+        ptr = 1024 if opts.global_base is None else opts.global_base
+    ctx.set_data_symbol("__global_base", ptr)
+    data_start = ptr
+    ctx.set_data_symbol("__dso_handle", data_start)
+    ctx.memory_align = 0
+    for seg in ctx.segments:
+        ctx.memory_align = max(ctx.memory_align, seg.alignment)
+        ptr = align(ptr, 1 << seg.alignment)
+        seg.start_va = ptr
+        if seg.is_tls:
+            ctx.tls_segment = seg
+            if ctx.tls_base is not None and not opts.shared_memory:
+                ctx.tls_base_value = ptr
+        ptr += seg.size
+    ctx.set_data_symbol("__data_end", ptr)
+    ctx.static_data_size = ptr - data_start
+    if not opts.stack_first:
+        place_stack()
+    ptr = align(ptr, HEAP_ALIGN)
+    ctx.set_data_symbol("__heap_base", ptr)
+    max_setting = 1 << 32
+    if opts.initial_memory:
+        if opts.initial_memory % PAGE_SIZE:
+            ctx.diag.error(f"initial memory must be {PAGE_SIZE}-byte aligned")
+        if ptr > opts.initial_memory:
+            ctx.diag.error(f"initial memory too small, {ptr} bytes needed")
+        if opts.initial_memory > max_setting:
+            ctx.diag.error(f"initial memory too large, cannot be greater than {max_setting}")
+        ptr = opts.initial_memory
+    ptr = align(ptr, PAGE_SIZE)
+    ctx.memory_pages = ptr // PAGE_SIZE
+    ctx.set_data_symbol("__heap_end", ptr)
+    max_memory = 0
+    if opts.max_memory:
+        if opts.max_memory % PAGE_SIZE:
+            ctx.diag.error(f"maximum memory must be {PAGE_SIZE}-byte aligned")
+        if ptr > opts.max_memory:
+            ctx.diag.error(f"maximum memory too small, {ptr} bytes needed")
+        if opts.max_memory > max_setting:
+            ctx.diag.error(f"maximum memory too large, cannot be greater than {max_setting}")
+        max_memory = opts.max_memory
+    elif opts.no_growable_memory:
+        max_memory = ptr
+    if opts.shared_memory and max_memory == 0:
+        max_memory = max_setting if ctx.is_pic else ptr
+    ctx.memory_max_pages = max_memory // PAGE_SIZE if max_memory else None
+
+
+def data_address(sym) -> int:
+    """The memory address of a data symbol (synthetic ones carry it themselves)."""
+    if sym.va is not None:
+        return sym.va
+    chunk = sym.element
+    if chunk is None:
+        return 0                  # undefined weak data: address 0
+    seg = chunk.output_segment
+    if seg is None:
+        return 0
+    return seg.start_va + chunk.segment_offset + sym.offset
+
+
+def assign_indexes(ctx) -> None:
+    """Function, global, table and tag indexes: imports, then synthetic, then per object."""
+    n = len(ctx.imported_functions)
+    for chunk in ctx.synthetic_functions:
+        if chunk.live:
+            chunk.function_index = n
+            ctx.functions.append(chunk)
+            n += 1
+    for file in ctx.objects:
+        for chunk in file.functions:
+            if chunk.live and not chunk.discarded:
+                chunk.function_index = n
+                ctx.functions.append(chunk)
+                n += 1
+    g = len(ctx.imported_globals)
+    for element in ctx.synthetic_globals:
+        if element.live:
+            element.out_index = g
+            ctx.globals.append(element)
+            g += 1
+    for file in ctx.objects:
+        for element in file.globals:
+            if element.live and not element.discarded:
+                element.out_index = g
+                ctx.globals.append(element)
+                g += 1
+    t = len(ctx.imported_tags)
+    for file in ctx.objects:
+        for element in file.tags:
+            if element.live and not element.discarded:
+                element.out_index = t
+                ctx.tags.append(element)
+                t += 1
+    n_tables = len(ctx.imported_tables)
+    for file in ctx.objects:
+        for element in file.tables:
+            if element.live and not element.discarded:
+                element.out_index = n_tables
+                ctx.tables.append(element)
+                n_tables += 1
+    for element in ctx.synthetic_tables:
+        if element.live:
+            element.out_index = n_tables
+            ctx.tables.append(element)
+            n_tables += 1
+
+
+def output_index(sym) -> int:
+    """The output index of a function, global, table or tag symbol."""
+    if sym.is_defined:
+        e = sym.element
+        if sym.kind == SYMTAB_FUNCTION:
+            return e.function_index
+        return e.out_index
+    return sym.index
+
+
+class TypeSection:
+    """Function types, deduplicated, in first-registration order."""
+
+    def __init__(self):
+        self.types = []
+        self.index: dict = {}
+
+    def register(self, t) -> int:
+        i = self.index.get(t)
+        if i is None:
+            i = self.index[t] = len(self.types)
+            self.types.append(t)
+        return i
+
+
+KINDS_WITH_INDEXES = (SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE, SYMTAB_TAG)
+DATA = SYMTAB_DATA

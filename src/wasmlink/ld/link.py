@@ -1,0 +1,589 @@
+"""The static link, pass by pass (lld's Driver::linkerMain and Writer::run, in that order):
+
+    read inputs → resolve symbols (archives extract lazily) → synthetic and optional symbols
+    → mark live (--gc-sections) → output segments → memory layout → imports → scan relocations
+    (table slots, undefined symbols) → indexes → init functions → synthetic code → types,
+    exports → write (native copy-and-relocate) → rename into place
+
+Each pass is timed (`--verbose` prints the times); link errors are collected and raised at the
+pass boundaries, all together, naming every file involved.
+"""
+from __future__ import annotations
+
+import time
+from bisect import bisect_left
+
+from ..binary.linking import (
+    SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE, SYMTAB_TAG,
+    WASM_SYM_BINDING_WEAK, WASM_SYM_EXPORTED, WASM_SYM_VISIBILITY_HIDDEN,
+)
+from ..binary.types import FUNCREF, I32, FuncType, GlobalType, Limits, TableType
+from ..errors import LinkError
+from . import layout, synthetic
+from .diagnostics import Diagnostics
+from .input_files import ArchiveFile, InputElement, ObjFile, open_input
+from .mark_live import TABLE_INDEX_TYPES, TYPE_INDEX_LEB, mark_live
+from .symbol_table import DEFINED, LAZY, UNDEFINED, Symbol, SymbolTable
+
+FUNCTION_TABLE_NAME = "__indirect_function_table"
+
+
+class Context:
+    """Everything one link knows; passes read and fill it in order."""
+
+    def __init__(self, options, inputs, stream=None):
+        self.options = options
+        self.inputs = inputs
+        self.diag = Diagnostics(options.error_limit, options.fatal_warnings, stream)
+        self.objects: list[ObjFile] = []
+        self.archives: list[ArchiveFile] = []
+        self.symtab = SymbolTable(options, self.diag, self._load_member)
+        self.is_pic = bool(options.pie or options.shared)
+        self.timings: list[tuple[str, float]] = []
+        self.synthetic_functions = []
+        self.synthetic_globals = []
+        self.synthetic_tables = []
+        self.entry = None
+        self.call_ctors = None
+        self.call_dtors = None
+        self.stack_pointer = None
+        self.stack_pointer_value = 0
+        self.tls_base = None
+        self.tls_base_value = 0
+        self.tls_segment = None
+        self.function_table = None
+        self.segments = []
+        self.functions = []
+        self.globals = []
+        self.tables = []
+        self.tags = []
+        self.imports = []
+        self.imported_functions = []
+        self.imported_globals = []
+        self.imported_tables = []
+        self.imported_tags = []
+        self.memory_pages = 0
+        self.memory_max_pages = None
+        self.memory_align = 0
+        self.static_data_size = 0
+        self.table_entries = []
+        self.init_functions = []
+        self.types = layout.TypeSection()
+        self.exports = []
+        self.data_address_globals = []
+        self._reloc_cache = {}
+
+    # -- helpers the passes share ------------------------------------------------------------
+    def timed(self, name, fn):
+        t = time.perf_counter()
+        fn(self)
+        self.timings.append((name, time.perf_counter() - t))
+        self.diag.raise_if_errors()
+
+    def set_data_symbol(self, name: str, value: int) -> None:
+        sym = self.symtab.find(name)
+        if sym is not None and sym.synthetic and sym.kind == SYMTAB_DATA:
+            sym.va = value
+
+    def is_exported(self, sym: Symbol) -> bool:
+        if not sym.is_defined or sym.is_local:
+            return False
+        opts = self.options
+        if opts.shared and sym.live and sym.is_weak and not sym.is_hidden:
+            return True
+        if opts.export_all or (opts.export_dynamic and not sym.is_hidden):
+            return True
+        return sym.force_export or bool(sym.flags & WASM_SYM_EXPORTED)
+
+    def _load_member(self, member) -> None:
+        obj = member.archive.load(member.index)
+        self.add_object(obj)
+
+    def add_object(self, obj: ObjFile) -> None:
+        self.symtab.add_object(obj)
+        self.objects.append(obj)             # after its own extractions, as lld orders them
+
+    def chunk_relocations(self, chunk):
+        """(types, symbol indexes) of the relocations inside one chunk, or None."""
+        file = chunk.file
+        if file is None:
+            return None
+        relocs = self._relocations_of(file)
+        if chunk.kind == "function":
+            position = file.module.sections.index(file.module.section(10))
+        elif chunk.kind == "segment":
+            position = file.module.sections.index(file.module.section(11))
+        else:
+            position = chunk.index
+        r = relocs.get(position)
+        if r is None:
+            return None
+        lo = bisect_left(r.offset, chunk.start)
+        hi = bisect_left(r.offset, chunk.end)
+        if lo == hi:
+            return None
+        return r.type[lo:hi], r.index[lo:hi]
+
+    def _relocations_of(self, file):
+        relocs = self._reloc_cache.get(id(file))
+        if relocs is None:
+            relocs = self._reloc_cache[id(file)] = file.relocations()
+        return relocs
+
+
+# -- passes ------------------------------------------------------------------------------------
+
+def read_inputs(ctx: Context) -> None:
+    for inp in ctx.inputs:
+        f = open_input(inp.path)
+        if isinstance(f, ObjFile):
+            ctx.add_object(f)
+            continue
+        ctx.archives.append(f)
+        if inp.whole_archive:
+            for member in f.members:
+                if f.archive.member_kind(member.index) == "module":
+                    member.extracted = True
+                    ctx.add_object(f.load(member.index))
+            continue
+        for index, names in f.member_symbols():
+            member = f.members[index]
+            for name in names:
+                if member.extracted:
+                    break
+                ctx.symtab.add_lazy(name, member)
+
+
+def create_synthetic_symbols(ctx: Context) -> None:
+    st = ctx.symtab
+    call_ctors = synthetic.synthetic_function("__wasm_call_ctors", synthetic.NULL_SIGNATURE)
+    ctx.synthetic_functions.append(call_ctors)
+    ctx.call_ctors = st.add_synthetic("__wasm_call_ctors", SYMTAB_FUNCTION,
+                                      WASM_SYM_VISIBILITY_HIDDEN, call_ctors)
+    ctx.call_ctors.signature = synthetic.NULL_SIGNATURE
+    if not ctx.is_pic:
+        sp = InputElement(None, 3, 0, GlobalType(I32, True), b"\x41\x00\x0b")
+        sp.name = "__stack_pointer"
+        ctx.synthetic_globals.append(sp)
+        ctx.stack_pointer = st.add_synthetic("__stack_pointer", SYMTAB_GLOBAL,
+                                             WASM_SYM_VISIBILITY_HIDDEN, sp)
+        ctx.stack_pointer.global_type = sp.type
+        ctx.stack_pointer.live = True
+        sp.live = True
+
+
+def handle_undefined(ctx: Context, name: str):
+    sym = ctx.symtab.find(name)
+    if sym is None:
+        return None
+    sym.used_in_regular_obj = True
+    if sym.state == LAZY:
+        ctx.symtab.extract(sym)
+    return sym
+
+
+def resolve_roots(ctx: Context) -> None:
+    """-u, --export and the entry pull their definitions out of archives."""
+    opts = ctx.options
+    for name in opts.undefined:
+        handle_undefined(ctx, name)
+    for name in list(opts.exports) + list(opts.export_if_defined):
+        handle_undefined(ctx, name)
+    if not opts.relocatable and opts.entry:
+        entry = handle_undefined(ctx, opts.entry)
+        if entry is not None and entry.is_defined:
+            entry.force_export = True
+            ctx.entry = entry
+        else:
+            ctx.diag.error(f"entry symbol not defined (pass --no-entry to suppress): {opts.entry}")
+    cc = ctx.call_ctors
+    if not opts.shared and not cc.used_in_regular_obj and cc.name != opts.entry \
+            and cc.name not in opts.exports and cc.name not in opts.export_if_defined:
+        dtors = handle_undefined(ctx, "__wasm_call_dtors")
+        if dtors is not None:
+            if dtors.is_defined and dtors.kind == SYMTAB_FUNCTION:
+                sig = dtors.signature
+                if sig is not None and (sig.params or sig.results):
+                    ctx.diag.error("__wasm_call_dtors must have no argument or return values")
+                ctx.call_dtors = dtors
+            elif dtors.is_defined:
+                ctx.diag.error("__wasm_call_dtors must be a function")
+
+
+def create_optional_symbols(ctx: Context) -> None:
+    st = ctx.symtab
+    st.add_optional_data("__dso_handle")
+    if not ctx.options.shared:
+        st.add_optional_data("__data_end")
+    if not ctx.is_pic:
+        for name in ("__stack_low", "__stack_high", "__global_base", "__heap_base",
+                     "__heap_end", "__memory_base", "__table_base"):
+            st.add_optional_data(name)
+    first_page_end = st.add_optional_data("__wasm_first_page_end")
+    if first_page_end is not None:
+        first_page_end.va = ctx.options.page_size
+    if not ctx.options.shared_memory:
+        tls = st.find("__tls_base")
+        if tls is not None and tls.state == UNDEFINED:
+            g = InputElement(None, 3, 0, GlobalType(I32, False), b"\x41\x00\x0b")
+            g.name = "__tls_base"
+            ctx.synthetic_globals.append(g)
+            ctx.tls_base = st.add_synthetic("__tls_base", SYMTAB_GLOBAL,
+                                            WASM_SYM_VISIBILITY_HIDDEN, g)
+            ctx.tls_base.global_type = g.type
+    for name in ctx.options.exports + ctx.options.export_if_defined:
+        sym = st.find(name)
+        if sym is not None and sym.is_defined:
+            sym.force_export = True
+
+
+def handle_weak_undefines(ctx: Context) -> None:
+    """Weak undefined functions that are called get a trapping stub (non-PIC links)."""
+    if ctx.is_pic:
+        return
+    for sym in list(ctx.symtab.symbols()):
+        if sym.state == UNDEFINED and sym.is_weak and sym.used_in_regular_obj \
+                and sym.kind == SYMTAB_FUNCTION and sym.signature is not None:
+            stub = synthetic.synthetic_function(f"undefined_weak:{sym.name}", sym.signature)
+            synthetic.set_body(stub, synthetic.trap_body())
+            ctx.synthetic_functions.append(stub)
+            sym.state = DEFINED
+            sym.element = stub
+            sym.is_stub = True
+            sym.synthetic = True
+            sym.set_hidden(True)
+
+
+def demote_lazy_symbols(ctx: Context) -> None:
+    for sym in ctx.symtab.symbols():
+        if sym.state == LAZY:
+            sym.state = UNDEFINED
+            sym.lazy = None
+            if sym.signature is not None:
+                sym.kind = SYMTAB_FUNCTION
+                sym.flags = (sym.flags & ~3) | WASM_SYM_BINDING_WEAK
+
+
+def finish_resolution(ctx: Context) -> None:
+    create_optional_symbols(ctx)
+    handle_weak_undefines(ctx)
+    if ctx.entry is not None:
+        ctx.entry.set_hidden(False)
+    demote_lazy_symbols(ctx)
+
+
+def resolve_function_table(ctx: Context) -> None:
+    existing = ctx.symtab.find(FUNCTION_TABLE_NAME)
+    opts = ctx.options
+    if existing is not None:
+        if existing.kind != SYMTAB_TABLE:
+            ctx.diag.error(f"symbol is not table: {FUNCTION_TABLE_NAME}")
+            return
+        if existing.is_defined and not existing.synthetic:
+            ctx.diag.error(f"{FUNCTION_TABLE_NAME} is defined: expected an undefined reference")
+            return
+    if opts.import_table:
+        if existing is not None:
+            existing.import_module, existing.import_name = "env", FUNCTION_TABLE_NAME
+            ctx.function_table = existing
+        return
+    if (existing is not None and existing.live) or opts.export_table:
+        table = InputElement(None, 1, 0, TableType(FUNCREF, Limits(0, 0)))
+        table.name = FUNCTION_TABLE_NAME
+        table.live = True
+        ctx.synthetic_tables.append(table)
+        sym = ctx.symtab.add_synthetic(FUNCTION_TABLE_NAME, SYMTAB_TABLE,
+                                       WASM_SYM_VISIBILITY_HIDDEN, table)
+        sym.live = True
+        sym.table_type = table.type
+        if opts.export_table:
+            sym.force_export = True
+        ctx.function_table = sym
+
+
+def gc(ctx: Context) -> None:
+    mark_live(ctx)
+    resolve_function_table(ctx)
+
+
+def create_segments(ctx: Context) -> None:
+    ctx.segments = layout.create_output_segments(ctx)
+    layout.layout_memory(ctx)
+    for seg in ctx.segments:
+        name = seg.name
+        if name.replace("_", "a").isalnum() and not name[0].isdigit():
+            ctx.symtab.add_optional_data(f"__start_{name}", seg.start_va)
+            ctx.symtab.add_optional_data(f"__stop_{name}", seg.start_va + seg.size)
+    for name in ctx.options.exports:
+        sym = ctx.symtab.find(name)
+        if sym is None or not sym.is_defined:
+            policy = ctx.options.unresolved_symbols
+            if policy == "report-all":
+                ctx.diag.error(f"symbol exported via --export not found: {name}")
+            elif policy == "warn":
+                ctx.diag.warn(f"symbol exported via --export not found: {name}")
+
+
+def should_import(ctx: Context, sym: Symbol) -> bool:
+    if sym.kind == SYMTAB_DATA or not sym.live or not sym.used_in_regular_obj:
+        return False
+    if sym.state != UNDEFINED:
+        return False
+    if sym.is_weak and not ctx.is_pic:
+        return False
+    opts = ctx.options
+    if ctx.is_pic or opts.allow_undefined or opts.unresolved_symbols == "import-dynamic":
+        return True
+    if sym.name in opts.allow_undefined_symbols:
+        return True
+    return sym.import_name is not None
+
+
+def calculate_imports(ctx: Context) -> None:
+    table = ctx.function_table
+    if table is not None and not table.is_defined and should_import(ctx, table):
+        _add_import(ctx, table)
+    for sym in ctx.symtab.symbols():
+        if sym is table or not should_import(ctx, sym):
+            continue
+        _add_import(ctx, sym)
+
+
+def _add_import(ctx: Context, sym: Symbol) -> None:
+    lists = {SYMTAB_FUNCTION: ctx.imported_functions, SYMTAB_GLOBAL: ctx.imported_globals,
+             SYMTAB_TABLE: ctx.imported_tables, SYMTAB_TAG: ctx.imported_tags}
+    target = lists[sym.kind]
+    sym.index = len(target)
+    target.append(sym)
+    ctx.imports.append(sym)
+
+
+def scan_relocations(ctx: Context) -> None:
+    """Table slots for address-taken functions, used types, and undefined-symbol errors."""
+    opts = ctx.options
+    for file in ctx.objects:
+        relocs = ctx._relocations_of(file)
+        if not relocs:
+            continue
+        symbols = file.symbols
+        for chunk in [*file.functions, *file.segments, *file.customs]:
+            if not chunk.live or chunk.discarded:
+                continue
+            found = ctx.chunk_relocations(chunk)
+            if found is None:
+                continue
+            for t, i in zip(*found):
+                if t == TYPE_INDEX_LEB:
+                    file.type_used[i] = True
+                    continue
+                sym = symbols[i]
+                if t in TABLE_INDEX_TYPES and sym.kind == SYMTAB_FUNCTION:
+                    if not sym.is_stub and not sym.table_index and (sym.is_defined or
+                                                                    sym.index >= 0):
+                        sym.table_index = opts.table_base + len(ctx.table_entries)
+                        ctx.table_entries.append(sym)
+                if sym.state == UNDEFINED and not sym.is_weak and chunk.kind != "custom":
+                    if sym.index < 0 or sym.kind == SYMTAB_DATA:
+                        report_undefined(ctx, file, sym)
+
+
+def report_undefined(ctx: Context, file, sym: Symbol) -> None:
+    opts = ctx.options
+    if sym.import_name is not None and sym.kind != SYMTAB_DATA:
+        return
+    if sym.kind == SYMTAB_FUNCTION and opts.allow_undefined:
+        return
+    if sym.name in opts.allow_undefined_symbols:
+        return
+    policy = opts.unresolved_symbols
+    if policy == "ignore-all":
+        return
+    message = f"{file}: undefined symbol: {sym.name}"
+    if policy == "warn":
+        ctx.diag.warn(message)
+    else:
+        ctx.diag.error(message)
+
+
+def finalize_function_table(ctx: Context) -> None:
+    table = ctx.function_table
+    if table is None:
+        return
+    size = ctx.options.table_base + len(ctx.table_entries)
+    if table.is_defined and not ctx.options.growable_table:
+        limits = Limits(1, size, size)
+    else:
+        limits = Limits(0, size)
+    table.table_type = TableType(FUNCREF, limits)
+    if table.is_defined:
+        table.element.type = table.table_type
+
+
+def indexes(ctx: Context) -> None:
+    layout.assign_indexes(ctx)
+
+
+def calculate_init_functions(ctx: Context) -> None:
+    if not ctx.call_ctors.live:
+        return
+    entries = []
+    for file in ctx.objects:
+        for f in file.linking.init_functions:
+            sym = file.symbols[f.symbol]
+            if getattr(sym.element, "discarded", False) or not sym.live:
+                continue
+            if sym.signature is not None and sym.signature.params:
+                ctx.diag.error(f"constructor functions cannot take arguments: {sym.name}")
+            entries.append((f.priority, sym))
+    entries.sort(key=lambda e: e[0])         # stable: input order within a priority
+    ctx.init_functions = entries
+
+
+def create_synthetic_functions(ctx: Context) -> None:
+    cc = ctx.call_ctors
+    if cc.live or ctx.init_functions:
+        calls = [(layout.output_index(sym), len(sym.signature.results) if sym.signature else 0)
+                 for _, sym in ctx.init_functions]
+        synthetic.set_body(cc.element, synthetic.call_ctors_body(calls))
+    opts = ctx.options
+    if not ctx.is_pic and not cc.used_in_regular_obj and not ctx.is_exported(cc):
+        create_command_export_wrappers(ctx)
+
+
+def create_command_export_wrappers(ctx: Context) -> None:
+    if not ctx.init_functions and ctx.call_dtors is None:
+        return
+    wrap = [s for s in ctx.symtab.symbols() if ctx.is_exported(s) and s.kind == SYMTAB_FUNCTION]
+    for f in wrap:
+        name = f"{f.name}.command_export"
+        chunk = synthetic.synthetic_function(name, f.signature)
+        chunk.export_name = (f.element.export_name if f.element is not None else None) or f.name
+        chunk.live = True
+        sym = ctx.symtab.add_synthetic(name, SYMTAB_FUNCTION, f.flags, chunk)
+        sym.signature = f.signature
+        sym.live = True
+        sym.flags = (sym.flags | WASM_SYM_EXPORTED) & ~WASM_SYM_VISIBILITY_HIDDEN
+        sym.force_export = f.force_export
+        f.flags = (f.flags | WASM_SYM_VISIBILITY_HIDDEN) & ~WASM_SYM_EXPORTED
+        f.force_export = False
+        chunk.function_index = len(ctx.imported_functions) + len(ctx.functions)
+        ctx.functions.append(chunk)
+        call_ctors = ctx.call_ctors.element.function_index if ctx.call_ctors.live else None
+        call_dtors = layout.output_index(ctx.call_dtors) if ctx.call_dtors is not None else None
+        synthetic.set_body(chunk, synthetic.command_export_body(
+            call_ctors, layout.output_index(f), len(f.signature.params), call_dtors))
+
+
+def calculate_types(ctx: Context) -> None:
+    types = ctx.types
+    for file in ctx.objects:
+        file.type_map = [0] * len(file.types)
+        for i, t in enumerate(file.types):
+            if file.type_used[i]:
+                file.type_map[i] = types.register(t)
+    for sym in ctx.imports:
+        if sym.kind in (SYMTAB_FUNCTION, SYMTAB_TAG):
+            types.register(sym.signature)
+    for chunk in ctx.functions:
+        types.register(chunk.signature)
+    for tag in ctx.tags:
+        types.register(tag.file.types[tag.type.type_index])
+
+
+def calculate_exports(ctx: Context) -> None:
+    opts = ctx.options
+    exports = ctx.exports
+    if opts.export_memory_name is not None and not opts.import_memory:
+        exports.append((opts.export_memory_name, 2, 0))
+    global_index = len(ctx.imported_globals) + len(ctx.globals)
+    for sym in ctx.symtab.symbols():
+        if not ctx.is_exported(sym) or not sym.live:
+            continue
+        if sym.kind == SYMTAB_FUNCTION:
+            name = (sym.element.export_name if sym.element is not None else None) or sym.name
+            exports.append((name, 0, layout.output_index(sym)))
+        elif sym.kind == SYMTAB_GLOBAL:
+            if sym.global_type.mutable and sym.file is None and not sym.force_export:
+                continue
+            exports.append((sym.name, 3, layout.output_index(sym)))
+        elif sym.kind == SYMTAB_TAG:
+            exports.append((sym.name, 4, layout.output_index(sym)))
+        elif sym.kind == SYMTAB_DATA:
+            ctx.data_address_globals.append(sym)
+            exports.append((sym.name, 3, global_index))
+            global_index += 1
+        elif sym.kind == SYMTAB_TABLE:
+            exports.append((sym.name, 1, layout.output_index(sym)))
+
+
+def populate_target_features(ctx: Context) -> None:
+    """The output's features: the union of what inputs use, checked against what they forbid."""
+    from ..binary.producers import decode_target_features
+    used: dict[str, str] = {}
+    disallowed: dict[str, str] = {}
+    per_file = []
+    opts = ctx.options
+    for file in ctx.objects:
+        s = file.module.custom("target_features")
+        entries = [] if s is None else decode_target_features(file.data, s.contents,
+                                                              s.end - s.contents).entries
+        per_file.append((file, entries))
+        for prefix, name in entries:
+            if prefix in ("+", "="):
+                used.setdefault(name, str(file))
+            elif prefix == "-":
+                disallowed.setdefault(name, str(file))
+    allowed = set(used) if opts.features is None else set(opts.features)
+    allowed |= set(opts.extra_features or ())
+    if ctx.is_pic:
+        allowed.add("mutable-globals")
+    ctx.features = allowed
+    if not opts.check_features:
+        return
+    if opts.shared_memory:
+        for feature in ("atomics", "bulk-memory"):
+            if feature not in allowed:
+                ctx.diag.error(f"'{feature}' feature must be used in order to use shared memory")
+    if opts.features is not None:
+        for feature, where in used.items():
+            if feature not in allowed:
+                ctx.diag.error(f"Target feature '{feature}' used by {where} is not allowed.")
+    for file, entries in per_file:
+        for prefix, name in entries:
+            if prefix != "-" and name in disallowed:
+                ctx.diag.error(f"Target feature '{name}' used in {file} is disallowed by "
+                               f"{disallowed[name]}. Use --no-check-features to suppress.")
+
+
+def write(ctx: Context) -> None:
+    from .writer import write_output
+    write_output(ctx)
+
+
+PASSES = (
+    ("read inputs", read_inputs),
+    ("resolve roots", resolve_roots),
+    ("finish resolution", finish_resolution),
+    ("mark live", gc),
+    ("layout memory", create_segments),
+    ("calculate imports", calculate_imports),
+    ("scan relocations", scan_relocations),
+    ("finalize table", finalize_function_table),
+    ("assign indexes", indexes),
+    ("init functions", calculate_init_functions),
+    ("synthetic functions", create_synthetic_functions),
+    ("types", calculate_types),
+    ("exports", calculate_exports),
+    ("target features", populate_target_features),
+    ("write output", write),
+)
+
+
+def run(ctx: Context) -> Context:
+    create_synthetic_symbols(ctx)
+    for name, fn in PASSES:
+        ctx.timed(name, fn)
+    return ctx
+
+
+__all__ = ["Context", "run", "LinkError"]

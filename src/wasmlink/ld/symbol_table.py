@@ -1,0 +1,366 @@
+"""Symbol resolution: one Symbol per global name, and the rules that decide which definition
+wins (lld's SymbolTable).
+
+Each object's symbol-table rows are resolved in file order: a local symbol stays private to its
+file; a global one is merged into the table by name. The rules, as wasm-ld applies them:
+
+- a strong definition beats a weak one; two strong definitions are a duplicate-symbol error
+  (unless --allow-multiple-definition: the first wins); between weak ones the first wins;
+- an undefined reference is satisfied by any definition; a non-weak reference to a symbol an
+  archive member defines extracts that member at once (a weak one does not);
+- COMDAT groups: the first object to define a group keeps it, later copies are discarded.
+
+Symbols are Python objects, one per global name (tens of thousands for libpython-scale links),
+the way lld keeps them; the per-relocation work never touches them (see writer.py).
+"""
+from __future__ import annotations
+
+from ..binary.linking import (
+    SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_SECTION, SYMTAB_TABLE, SYMTAB_TAG,
+    WASM_SYM_BINDING_LOCAL, WASM_SYM_BINDING_MASK, WASM_SYM_BINDING_WEAK, WASM_SYM_EXPLICIT_NAME,
+    WASM_SYM_EXPORTED, WASM_SYM_NO_STRIP, WASM_SYM_TLS, WASM_SYM_UNDEFINED,
+    WASM_SYM_VISIBILITY_HIDDEN, WASM_SYM_ABSOLUTE,
+)
+
+KIND_NAMES = {SYMTAB_FUNCTION: "function", SYMTAB_DATA: "data", SYMTAB_GLOBAL: "global",
+              SYMTAB_SECTION: "section", SYMTAB_TAG: "tag", SYMTAB_TABLE: "table"}
+
+DEFINED, UNDEFINED, LAZY = 0, 1, 2
+
+
+class Symbol:
+    """A resolved symbol. ``element`` is what a definition points at: an InputChunk (function,
+    data segment, custom section) or an InputElement (global, table, tag), or None for
+    synthetic data symbols, which carry an absolute ``va``."""
+
+    __slots__ = ("name", "kind", "flags", "state", "file", "element", "offset", "size",
+                 "signature", "global_type", "table_type", "import_module", "import_name",
+                 "used_in_regular_obj", "live", "force_export", "table_index", "index", "va",
+                 "lazy", "is_stub", "synthetic", "referenced_by")
+
+    def __init__(self, name: str, kind: int, flags: int, state: int, file=None):
+        self.name = name
+        self.kind = kind
+        self.flags = flags
+        self.state = state
+        self.file = file
+        self.element = None
+        self.offset = 0
+        self.size = 0
+        self.signature = None        # FuncType of function symbols
+        self.global_type = None
+        self.table_type = None
+        self.import_module = None
+        self.import_name = None
+        self.used_in_regular_obj = False
+        self.live = False
+        self.force_export = False
+        self.table_index = 0         # slot in the indirect function table (0: none)
+        self.index = -1              # output function/global/table/tag index
+        self.va = None               # synthetic data symbols: their address
+        self.lazy = None             # LazyMember while LAZY
+        self.is_stub = False
+        self.synthetic = False
+        self.referenced_by = None    # files with undefined references (for diagnostics)
+
+    # -- flags -------------------------------------------------------------------------------
+    @property
+    def is_defined(self) -> bool:
+        return self.state == DEFINED
+
+    @property
+    def is_undefined(self) -> bool:
+        return self.state == UNDEFINED
+
+    @property
+    def is_lazy(self) -> bool:
+        return self.state == LAZY
+
+    @property
+    def is_weak(self) -> bool:
+        return self.flags & WASM_SYM_BINDING_MASK == WASM_SYM_BINDING_WEAK
+
+    @property
+    def is_local(self) -> bool:
+        return self.flags & WASM_SYM_BINDING_MASK == WASM_SYM_BINDING_LOCAL
+
+    @property
+    def is_hidden(self) -> bool:
+        return bool(self.flags & WASM_SYM_VISIBILITY_HIDDEN)
+
+    @property
+    def is_no_strip(self) -> bool:
+        return bool(self.flags & WASM_SYM_NO_STRIP)
+
+    @property
+    def is_tls(self) -> bool:
+        return bool(self.flags & WASM_SYM_TLS)
+
+    def set_hidden(self, hidden: bool) -> None:
+        if hidden:
+            self.flags |= WASM_SYM_VISIBILITY_HIDDEN
+        else:
+            self.flags &= ~WASM_SYM_VISIBILITY_HIDDEN
+
+    def chunk(self):
+        """The chunk that must be live for this symbol: its function or data segment."""
+        if self.state != DEFINED:
+            return None
+        return self.element
+
+    def __repr__(self) -> str:
+        state = ("defined", "undefined", "lazy")[self.state]
+        return f"<{KIND_NAMES.get(self.kind)} {self.name} {state}>"
+
+
+class DuplicateSymbols(Exception):
+    pass
+
+
+class SymbolTable:
+    """Global symbols by name, in insertion order (which fixes export order, as in lld)."""
+
+    def __init__(self, options, diagnostics, load_member):
+        self.options = options
+        self.diag = diagnostics
+        self.by_name: dict[str, Symbol] = {}
+        self.comdat_owner: dict[str, object] = {}
+        self._load_member = load_member      # LazyMember -> ObjFile, parsed and added
+
+    def find(self, name: str) -> Symbol | None:
+        return self.by_name.get(name)
+
+    def symbols(self):
+        return self.by_name.values()
+
+    def insert(self, sym: Symbol) -> Symbol:
+        self.by_name[sym.name] = sym
+        return sym
+
+    # -- extracting archive members ------------------------------------------------------------
+    def extract(self, sym: Symbol) -> None:
+        member = sym.lazy
+        if member is None or member.extracted:
+            return
+        member.extracted = True
+        self._load_member(member)
+
+    def add_lazy(self, name: str, member) -> None:
+        existing = self.by_name.get(name)
+        if existing is None:
+            sym = self.insert(Symbol(name, SYMTAB_FUNCTION, 0, LAZY))
+            sym.lazy = member
+            return
+        if existing.state == UNDEFINED:
+            if existing.is_weak:
+                # a weak reference does not pull a member in; it may still be satisfied later
+                existing.lazy = member
+                existing.state = LAZY
+                return
+            existing.lazy = member
+            existing.state = LAZY
+            self.extract(existing)
+
+    # -- one object's symbols ------------------------------------------------------------------
+    def add_object(self, obj) -> None:
+        """Resolve every row of obj's symbol table; obj.symbols[row] is the result."""
+        syms = obj.linking.symbols
+        opts = self.options
+        n_imported = {SYMTAB_FUNCTION: len(obj.imported_functions),
+                      SYMTAB_GLOBAL: len(obj.imported_globals),
+                      SYMTAB_TABLE: len(obj.imported_tables), SYMTAB_TAG: len(obj.imported_tags)}
+        imports = {SYMTAB_FUNCTION: obj.imported_functions, SYMTAB_GLOBAL: obj.imported_globals,
+                   SYMTAB_TABLE: obj.imported_tables, SYMTAB_TAG: obj.imported_tags}
+        defined_lists = {SYMTAB_FUNCTION: obj.functions, SYMTAB_GLOBAL: obj.globals,
+                         SYMTAB_TABLE: obj.tables, SYMTAB_TAG: obj.tags}
+        result = [None] * len(syms)
+        obj.symbols = result
+        for row in range(len(syms)):
+            kind, flags, index = syms.kind[row], syms.flags[row], syms.index[row]
+            name = syms.name(row)
+            undefined = bool(flags & WASM_SYM_UNDEFINED)
+            sym = Symbol(name, kind, flags, UNDEFINED if undefined else DEFINED, obj)
+            if kind == SYMTAB_DATA:
+                if not undefined:
+                    if flags & WASM_SYM_ABSOLUTE:
+                        sym.va = syms.offset[row]
+                    else:
+                        sym.element = obj.segments[index]
+                        sym.offset, sym.size = syms.offset[row], syms.size[row]
+            elif kind == SYMTAB_SECTION:
+                sym.element = obj.section_chunks.get(index)
+                sym.state = DEFINED
+            else:
+                if undefined:
+                    imp = imports[kind][index]
+                    sym.import_module = imp.module
+                    sym.import_name = imp.name
+                    self._set_type(sym, kind, imp.desc, obj)
+                else:
+                    element = defined_lists[kind][index - n_imported[kind]]
+                    sym.element = element
+                    if kind == SYMTAB_FUNCTION:
+                        sym.signature = element.signature
+                        if element.symbol_name is None:
+                            element.symbol_name = name
+                    elif kind == SYMTAB_GLOBAL:
+                        sym.global_type = element.type
+                        element.name = element.name or name
+                    elif kind == SYMTAB_TABLE:
+                        sym.table_type = element.type
+                        element.name = element.name or name
+                    else:
+                        sym.signature = obj.types[element.type.type_index]
+                        element.name = element.name or name
+            if sym.is_local or kind == SYMTAB_SECTION:
+                result[row] = sym
+                continue
+            result[row] = self._resolve(sym, obj)
+
+    def _set_type(self, sym, kind, desc, obj) -> None:
+        if kind == SYMTAB_FUNCTION:
+            sym.signature = obj.types[desc]
+        elif kind == SYMTAB_GLOBAL:
+            sym.global_type = desc
+        elif kind == SYMTAB_TABLE:
+            sym.table_type = desc
+        else:
+            sym.signature = obj.types[desc.type_index]
+
+    def _discarded_by_comdat(self, sym: Symbol) -> bool:
+        element = sym.element
+        comdat = getattr(element, "comdat", None)
+        if comdat is None:
+            return False
+        owner = self.comdat_owner.setdefault(comdat, sym.file)
+        if owner is not sym.file:
+            element.discarded = True
+            return True
+        return False
+
+    def _resolve(self, new: Symbol, obj) -> Symbol:
+        name = new.name
+        existing = self.by_name.get(name)
+        if new.state == UNDEFINED:
+            new.used_in_regular_obj = True
+            if existing is None:
+                new.referenced_by = [obj]
+                return self.insert(new)
+            existing.used_in_regular_obj = True
+            if existing.state == LAZY:
+                if new.is_weak:
+                    return existing
+                self._take_reference(existing, new)
+                self.extract(existing)
+                return existing
+            if existing.state == UNDEFINED:
+                self._take_reference(existing, new)
+                if not new.is_weak and existing.is_weak:
+                    existing.flags = (existing.flags & ~WASM_SYM_BINDING_MASK) | \
+                        (new.flags & WASM_SYM_BINDING_MASK)
+                if existing.referenced_by is not None:
+                    existing.referenced_by.append(obj)
+            self.check_kind(existing, new, obj)
+            return existing
+        # a definition
+        if self._discarded_by_comdat(new):
+            # the group's first copy wins: resolve to whatever the table has (or will have)
+            if existing is None:
+                new.state = UNDEFINED
+                new.flags |= WASM_SYM_BINDING_WEAK
+                return self.insert(new)
+            return existing
+        if existing is None:
+            return self.insert(new)
+        if existing.state in (UNDEFINED, LAZY):
+            self.check_kind(existing, new, obj)
+            self._replace(existing, new)
+            return existing
+        # both defined
+        if new.is_weak:
+            self.check_kind(existing, new, obj)
+            return existing
+        if existing.is_weak:
+            self._replace(existing, new)
+            return existing
+        if self.options.allow_multiple_definition:
+            return existing
+        self.diag.error(f"duplicate symbol: {name}\n>>> defined in {existing.file}\n"
+                        f">>> defined in {obj}")
+        return existing
+
+    def _take_reference(self, existing: Symbol, new: Symbol) -> None:
+        # an undefined reference carrying an explicit import name gives the import its name
+        if existing.import_name is None and new.import_name is not None:
+            existing.import_module = new.import_module
+            existing.import_name = new.import_name
+        if existing.signature is None and new.signature is not None:
+            existing.signature = new.signature
+        if existing.global_type is None:
+            existing.global_type = new.global_type
+        if existing.table_type is None:
+            existing.table_type = new.table_type
+        if existing.state == LAZY:
+            existing.kind = new.kind
+            existing.flags = new.flags
+            existing.file = new.file
+
+    def _replace(self, existing: Symbol, new: Symbol) -> None:
+        """Turn ``existing`` (undefined, lazy or weak) into the definition ``new``."""
+        keep_used = existing.used_in_regular_obj or new.used_in_regular_obj
+        visibility_hidden = existing.is_hidden and existing.state == DEFINED and new.is_hidden
+        for slot in ("kind", "flags", "state", "file", "element", "offset", "size", "signature",
+                     "global_type", "table_type", "va"):
+            setattr(existing, slot, getattr(new, slot))
+        existing.lazy = None
+        existing.used_in_regular_obj = keep_used
+        del visibility_hidden
+
+    def check_kind(self, existing: Symbol, new: Symbol, obj) -> None:
+        if existing.state == LAZY or existing.kind == new.kind:
+            if existing.kind == SYMTAB_FUNCTION and new.kind == SYMTAB_FUNCTION and \
+                    existing.signature is not None and new.signature is not None and \
+                    existing.signature != new.signature:
+                self.diag.warn(f"function signature mismatch: {existing.name}\n"
+                               f">>> defined as {existing.signature} in {existing.file}\n"
+                               f">>> defined as {new.signature} in {obj}")
+            return
+        self.diag.error(f"symbol type mismatch: {existing.name}\n"
+                        f">>> defined as {KIND_NAMES[existing.kind].upper()} in {existing.file}\n"
+                        f">>> defined as {KIND_NAMES[new.kind].upper()} in {obj}")
+
+    # -- synthetic symbols -----------------------------------------------------------------------
+    def add_synthetic(self, name: str, kind: int, flags: int, element=None) -> Symbol:
+        existing = self.by_name.get(name)
+        sym = Symbol(name, kind, flags, DEFINED)
+        sym.synthetic = True
+        sym.element = element
+        if existing is None:
+            return self.insert(sym)
+        if existing.state != DEFINED:
+            used = existing.used_in_regular_obj
+            self._replace(existing, sym)
+            existing.synthetic = True
+            existing.used_in_regular_obj = used
+            return existing
+        return existing
+
+    def add_optional_data(self, name: str, va: int = 0) -> Symbol | None:
+        """Define a linker-provided data symbol only if something refers to it."""
+        existing = self.by_name.get(name)
+        if existing is None or existing.state == DEFINED:
+            return None
+        if existing.state == LAZY:
+            return None
+        used = existing.used_in_regular_obj
+        existing.kind = SYMTAB_DATA
+        existing.state = DEFINED
+        existing.flags = WASM_SYM_VISIBILITY_HIDDEN
+        existing.va = va
+        existing.synthetic = True
+        existing.used_in_regular_obj = used
+        return existing
+
+
+EXPORTED_FLAG = WASM_SYM_EXPORTED
+EXPLICIT_NAME_FLAG = WASM_SYM_EXPLICIT_NAME

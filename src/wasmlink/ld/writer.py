@@ -1,0 +1,382 @@
+"""Writing the output module: sections in wasm-ld's order, chunks copied and relocated in place.
+
+Section sizes are computed first, so the whole file is one buffer whose every byte has a known
+place; the native core then copies each input section's live chunks straight from the input
+mapping into it and patches their relocations (ext/reloc.pyx copy_and_relocate), one call per
+input section. The buffer goes to disk through output.write_atomically: all or nothing.
+"""
+from __future__ import annotations
+
+import array
+import os
+
+from .._native.leb128 import encode_u32
+from .._native.reloc import SYMBOL_DEAD, SYMBOL_NO_SLOT, SYMBOL_UNDEFINED, copy_and_relocate, section_tombstone
+from ..binary.encode import (
+    encode_exports, encode_globals, encode_import_desc, encode_limits, encode_name,
+    encode_tables, encode_types, encode_valtype, section_chunks,
+)
+from ..binary.linking import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_SECTION, SYMTAB_TABLE, SYMTAB_TAG
+from ..binary.types import Global, GlobalType, I32, Limits, Table
+from ..output import write_atomically
+from . import layout
+
+u32 = encode_u32
+
+
+def i32_const(value: int) -> bytes:
+    from .._native.leb128 import encode_s32
+    if value >= 1 << 31:
+        value -= 1 << 32
+    return b"\x41" + encode_s32(value) + b"\x0b"
+
+
+def write_output(ctx) -> None:
+    opts = ctx.options
+    sections = []          # (id, [chunks], name-or-None); relocated payloads patched later
+    types = ctx.types
+
+    def add(section_id, payload_chunks):
+        sections.append((section_id, payload_chunks))
+
+    add(1, [encode_types(types.types)])
+
+    imports = []
+    if opts.import_memory:
+        imports.append(encode_name(opts.import_memory_module) + encode_name(opts.import_memory_name)
+                       + b"\x02" + encode_limits(memory_limits(ctx)))
+    for sym in ctx.imports:
+        module = sym.import_module or "env"
+        name = sym.import_name or sym.name
+        if sym.kind == SYMTAB_FUNCTION:
+            desc = b"\x00" + u32(types.index[sym.signature])
+        elif sym.kind == SYMTAB_GLOBAL:
+            desc = b"\x03" + encode_valtype(sym.global_type.valtype) + bytes([int(sym.global_type.mutable)])
+        elif sym.kind == SYMTAB_TABLE:
+            t = sym.table_type
+            desc = b"\x01" + encode_valtype(t.element) + encode_limits(t.limits)
+        else:
+            desc = b"\x04\x00" + u32(types.index[sym.signature])
+        imports.append(encode_name(module) + encode_name(name) + desc)
+    if imports:
+        add(2, [u32(len(imports)) + b"".join(imports)])
+
+    if ctx.functions:
+        add(3, [u32(len(ctx.functions)) + b"".join(u32(types.index[f.signature]) for f in ctx.functions)])
+    if ctx.tables:
+        add(4, [encode_tables([Table(t.type) for t in ctx.tables])])
+    if not opts.import_memory:
+        add(5, [b"\x01" + encode_limits(memory_limits(ctx))])
+    if ctx.tags:
+        add(13, [u32(len(ctx.tags)) + b"".join(b"\x00" + u32(types.index[t.file.types[t.type.type_index]]) for t in ctx.tags)])
+    globals_ = [Global(g.type, global_init(ctx, g)) for g in ctx.globals]
+    globals_ += [Global(GlobalType(I32, False), i32_const(layout.data_address(s))) for s in ctx.data_address_globals]
+    if globals_:
+        add(6, [encode_globals(globals_)])
+    if ctx.exports:
+        add(7, [u32(len(ctx.exports)) + b"".join(encode_name(n) + bytes([k]) + u32(i) for n, k, i in ctx.exports)])
+    if ctx.table_entries:
+        table = ctx.function_table
+        number = layout.output_index(table)
+        head = (u32(0) if number == 0 else u32(2) + u32(number)) + i32_const(opts.table_base)
+        if number:
+            head += b"\x00"
+        add(9, [u32(1) + head + u32(len(ctx.table_entries))
+                + b"".join(u32(layout.output_index(s)) for s in ctx.table_entries)])
+    data_segments = [s for s in ctx.segments if not s.is_bss or emit_bss(ctx)]
+    if data_segments and opts.shared_memory:
+        add(12, [u32(len(data_segments))])
+
+    # code: count, then each function's entry (size field + body), relocated in place
+    code_head = u32(len(ctx.functions))
+    code_size = len(code_head) + sum(f.end - f.start for f in ctx.functions)
+    add(10, [("code", code_size, code_head)])
+    # data
+    data_head = u32(len(data_segments))
+    seg_heads = []
+    data_size = len(data_head)
+    for seg in data_segments:
+        if seg.passive:
+            head = b"\x01" + u32(seg.size)
+        else:
+            head = b"\x00" + i32_const(seg.start_va) + u32(seg.size)
+        seg_heads.append(head)
+        data_size += len(head) + seg.size
+    if data_segments:
+        add(11, [("data", data_size, data_head)])
+
+    customs = custom_sections(ctx)
+    for name, chunks in customs:
+        size = sum(c.end - c.start for c in chunks)
+        add(0, [("custom", name, size, chunks)])
+    if not opts.strip_all:
+        add(0, [name_section(ctx, data_segments)])
+    producers = producers_section(ctx)
+    if producers is not None:
+        add(0, [producers])
+    features = target_features_section(ctx)
+    if features is not None:
+        add(0, [features])
+
+    # lay the file out
+    header = b"\0asm\x01\0\0\0"
+    pieces = [header]
+    pos = len(header)
+    placements = []        # (kind, file offset of payload, info)
+    for sid, chunks in sections:
+        item = chunks[0]
+        if isinstance(item, tuple):
+            if item[0] == "custom":
+                _, name, size, inputs = item
+                name_bytes = encode_name(name)
+                total = len(name_bytes) + size
+                head = bytes([0]) + u32(total) + name_bytes
+                pieces.append(head)
+                pos += len(head)
+                placements.append(("custom", pos, inputs, name))
+                pieces.append(size)
+                pos += size
+            else:
+                kind, size, head_bytes = item
+                head = bytes([sid]) + u32(size)
+                pieces.append(head)
+                pos += len(head)
+                placements.append((kind, pos, head_bytes))
+                pieces.append(size)
+                pos += size
+        else:
+            payload = b"".join(chunks)
+            head = bytes([sid]) + u32(len(payload))
+            pieces.append(head + payload)
+            pos += len(head) + len(payload)
+    out = bytearray(pos)
+    at = 0
+    for p in pieces:
+        if isinstance(p, int):
+            at += p
+        else:
+            out[at:at + len(p)] = p
+            at += len(p)
+
+    # place chunks
+    for placement in placements:
+        kind, payload_at = placement[0], placement[1]
+        if kind == "code":
+            head = placement[2]
+            out[payload_at:payload_at + len(head)] = head
+            cursor = payload_at + len(head)
+            ctx.code_section_payload = payload_at
+            for f in ctx.functions:
+                f.out_offset = cursor
+                cursor += f.end - f.start
+        elif kind == "data":
+            head = placement[2]
+            out[payload_at:payload_at + len(head)] = head
+            cursor = payload_at + len(head)
+            for seg, seg_head in zip(data_segments, seg_heads):
+                out[cursor:cursor + len(seg_head)] = seg_head
+                cursor += len(seg_head)
+                for chunk in seg.inputs:
+                    chunk.out_offset = cursor + chunk.segment_offset
+                cursor += seg.size
+        else:
+            cursor = payload_at
+            for chunk in placement[2]:
+                chunk.out_offset = cursor
+                cursor += chunk.end - chunk.start
+    for f in ctx.functions:
+        if f.body is not None:
+            out[f.out_offset:f.out_offset + len(f.body)] = f.body
+    relocate_all(ctx, out, [p for p in placements if p[0] == "custom"])
+    ctx.output_size = len(out)
+    write_atomically(opts.output, [out], mode=0o755)
+
+
+def memory_limits(ctx) -> Limits:
+    flags = 0
+    maximum = ctx.memory_max_pages
+    if maximum is not None:
+        flags |= 1
+    if ctx.options.shared_memory:
+        flags |= 2
+    return Limits(flags, ctx.memory_pages, maximum)
+
+
+def emit_bss(ctx) -> bool:
+    return bool(ctx.options.import_memory) and "bulk-memory" not in ctx.features
+
+
+def global_init(ctx, g) -> bytes:
+    if g.file is None:
+        if g.name == "__stack_pointer":
+            return i32_const(ctx.stack_pointer_value)
+        if g.name == "__tls_base":
+            return i32_const(ctx.tls_base_value)
+    return g.init
+
+
+def custom_sections(ctx):
+    """(name, chunks) of the custom sections copied from inputs, in first-appearance order."""
+    strip_debug = ctx.options.strip_debug or ctx.options.strip_all
+    by_name: dict[str, list] = {}
+    for file in ctx.objects:
+        for c in file.customs:
+            if c.discarded or c.end == c.start:
+                continue
+            if strip_debug and c.name.startswith(".debug_"):
+                continue
+            by_name.setdefault(c.name, []).append(c)
+    return list(by_name.items())
+
+
+def name_section(ctx, data_segments) -> bytes:
+    def subsection(kind, body: bytes) -> bytes:
+        return bytes([kind]) + u32(len(body)) + body
+
+    module_name = os.path.basename(ctx.options.output)
+    out = subsection(0, encode_name(module_name))
+    names = []
+    for sym in ctx.imported_functions:
+        names.append((sym.index, sym.name))
+    for f in ctx.functions:
+        if f.symbol_name:
+            names.append((f.function_index, f.symbol_name))
+    if names:
+        out += subsection(1, u32(len(names)) + b"".join(u32(i) + encode_name(n) for i, n in names))
+    gnames = [(s.index, s.name) for s in ctx.imported_globals]
+    gnames += [(g.out_index, g.name) for g in ctx.globals if g.name]
+    base = len(ctx.imported_globals) + len(ctx.globals)
+    gnames += [(base + i, s.name) for i, s in enumerate(ctx.data_address_globals)]
+    if gnames:
+        out += subsection(7, u32(len(gnames)) + b"".join(u32(i) + encode_name(n) for i, n in gnames))
+    dnames = [(i, s.name) for i, s in enumerate(data_segments) if s.name]
+    if dnames:
+        out += subsection(9, u32(len(dnames)) + b"".join(u32(i) + encode_name(n) for i, n in dnames))
+    return encode_name("name") + out
+
+
+def producers_section(ctx):
+    from ..binary.producers import decode_producers
+    fields: dict[str, list] = {}
+    for file in ctx.objects:
+        s = file.module.custom("producers")
+        if s is None:
+            continue
+        p = decode_producers(file.data, s.contents, s.end - s.contents)
+        for f in p.fields:
+            entries = fields.setdefault(f.name, [])
+            for name, version in f.values:
+                if all(name != n for n, _ in entries):
+                    entries.append((name, version))
+    ordered = [(k, fields[k]) for k in ("language", "processed-by", "sdk") if fields.get(k)]
+    if not ordered:
+        return None
+    body = u32(len(ordered))
+    for name, entries in ordered:
+        body += encode_name(name) + u32(len(entries))
+        for n, v in entries:
+            body += encode_name(n) + encode_name(v)
+    return encode_name("producers") + body
+
+
+def target_features_section(ctx):
+    if not ctx.features:
+        return None
+    body = u32(len(ctx.features)) + b"".join(b"+" + encode_name(f) for f in sorted(ctx.features))
+    return encode_name("target_features") + body
+
+
+# -- relocation ---------------------------------------------------------------------------------
+
+def symbol_columns(ctx, file):
+    """The per-symbol value columns the native applier reads, for one input file."""
+    n = len(file.symbols)
+    value = array.array("Q", bytes(8 * n))
+    table = array.array("I", bytes(4 * n))
+    code = array.array("Q", bytes(8 * n))
+    state = array.array("B", bytes(n))
+    code_payload = ctx.code_section_payload
+    for i, sym in enumerate(file.symbols):
+        kind = sym.kind
+        if kind == SYMTAB_DATA:
+            value[i] = layout.data_address(sym) & 0xFFFFFFFFFFFFFFFF
+            if sym.state != 0:
+                state[i] |= SYMBOL_UNDEFINED
+        elif kind == SYMTAB_SECTION:
+            chunk = sym.element
+            value[i] = 0 if chunk is None else chunk.out_offset - _custom_payload(ctx, chunk)
+        else:
+            if sym.is_defined and sym.element is not None and not sym.element.live and not sym.is_stub:
+                state[i] |= SYMBOL_DEAD
+            elif sym.state != 0 and sym.index < 0:
+                state[i] |= SYMBOL_UNDEFINED
+            else:
+                idx = layout.output_index(sym)
+                value[i] = idx if idx >= 0 else 0
+            if kind == SYMTAB_FUNCTION:
+                if sym.table_index:
+                    table[i] = sym.table_index
+                else:
+                    state[i] |= SYMBOL_NO_SLOT
+                e = sym.element
+                if sym.is_defined and e is not None and e.live and e.out_offset >= 0:
+                    # the body, after its size field, relative to the code section payload
+                    entry = e.out_offset - code_payload
+                    code[i] = entry + _size_field_width(e)
+        if sym.is_defined and sym.element is not None and getattr(sym.element, "live", True) is False:
+            state[i] |= SYMBOL_DEAD
+    return value, table, code, state
+
+
+def _size_field_width(chunk) -> int:
+    data = chunk.body if chunk.body is not None else chunk.file.data
+    pos = 0 if chunk.body is not None else chunk.file.sections[
+        chunk.file.module.sections.index(chunk.file.module.section(10))].payload + chunk.start
+    width = 1
+    while data[pos] & 0x80:
+        pos += 1
+        width += 1
+    return width
+
+
+def _custom_payload(ctx, chunk) -> int:
+    return ctx.custom_payload_starts.get(chunk.name, 0)
+
+
+def relocate_all(ctx, out, custom_placements) -> None:
+    ctx.custom_payload_starts = {name: at for _, at, _, name in custom_placements}
+    for file in ctx.objects:
+        relocs = ctx._relocations_of(file)
+        cols = symbol_columns(ctx, file)
+        type_map = array.array("I", file.type_map or [0])
+        sections = file.module.sections
+        targets = []
+        code = file.module.section(10)
+        if code is not None:
+            targets.append((sections.index(code), file.functions, 0))
+        data = file.module.section(11)
+        if data is not None:
+            targets.append((sections.index(data), file.segments, 0))
+        for c in file.customs:
+            targets.append((c.index, [c], section_tombstone(c.name)))
+        for position, chunks, tombstone in targets:
+            if not chunks:
+                continue
+            section = sections[position]
+            start = array.array("I", [c.start for c in chunks])
+            end = array.array("I", [c.end for c in chunks])
+            out_at = array.array("q", [c.out_offset if (c.live and not c.discarded and c.out_offset >= 0) else -1
+                                       for c in chunks])
+            address = array.array("q", [
+                (c.output_segment.start_va + c.segment_offset) if c.output_segment is not None else 0
+                for c in chunks])
+            r = relocs.get(position)
+            if r is None:
+                empty_b, empty_i, empty_q = array.array("B"), array.array("I"), array.array("q")
+                rt, ro, ri, ra = empty_b, empty_i, empty_i, empty_q
+            else:
+                rt, ro, ri, ra = r.type, r.offset, r.index, r.addend
+            copy_and_relocate(out, file.data, section.contents, start, end, out_at, address,
+                              rt, ro, ri, ra, cols[0], cols[1], cols[2], type_map,
+                              ctx.tls_base_value, 0, 0, cols[3], tombstone=tombstone,
+                              context=str(file))
