@@ -33,7 +33,7 @@ class InputChunk:
     __slots__ = ("file", "kind", "index", "name", "start", "end", "live", "out_offset",
                  "alignment", "flags", "output_segment", "segment_offset", "comdat",
                  "signature", "type_index", "symbol_name", "export_name", "discarded",
-                 "function_index", "body")
+                 "function_index", "body", "merged_into", "piece_starts", "piece_outputs")
 
     def __init__(self, file, kind: str, index: int, start: int, end: int):
         self.file = file
@@ -55,7 +55,10 @@ class InputChunk:
         self.symbol_name = None
         self.export_name = None
         self.function_index = -1
-        self.body = None          # synthetic functions: their bytes (size field included)
+        self.body = None          # synthetic chunks: their bytes (functions: with size field)
+        self.merged_into = None   # mergeable strings: the MergedStrings that holds them
+        self.piece_starts = None
+        self.piece_outputs = None
 
     @property
     def size(self) -> int:

@@ -92,7 +92,36 @@ def create_output_segments(ctx) -> list[OutputSegment]:
     segments.sort(key=lambda s: segment_order(s.name))     # stable, as lld's stable_sort
     for i, s in enumerate(segments):
         s.index = i
+        merge_segment_strings(s, ctx.options.optimize)
     return segments
+
+
+def merge_segment_strings(seg: OutputSegment, optimize: int) -> None:
+    """Replace the mergeable inputs of a segment by one merged chunk (where the first was)."""
+    from .merge_strings import MergedStrings, should_merge_segment
+    merged: list = []
+    inputs = []
+    for chunk in seg.inputs:
+        if not should_merge_segment(chunk, optimize):
+            inputs.append(chunk)
+            continue
+        target = next((m for m in merged if m.chunk.flags == chunk.flags
+                       and m.chunk.alignment == chunk.alignment), None)
+        if target is None:
+            target = MergedStrings(seg.name, chunk.alignment, chunk.flags)
+            merged.append(target)
+            inputs.append(target.chunk)
+        data_section = chunk.file.module.section(11)
+        target.add(chunk, chunk.file.data, data_section.payload)
+    if not merged:
+        return
+    for m in merged:
+        m.finish()
+    seg.inputs = []
+    seg.size = 0
+    seg.alignment = 0
+    for chunk in inputs:
+        seg.add(chunk)
 
 
 def layout_memory(ctx) -> None:
@@ -176,6 +205,10 @@ def data_address(sym) -> int:
     chunk = sym.element
     if chunk is None:
         return 0                  # undefined weak data: address 0
+    if chunk.merged_into is not None:
+        from .merge_strings import merged_offset
+        kept = chunk.merged_into.chunk
+        return kept.output_segment.start_va + kept.segment_offset + merged_offset(chunk, sym.offset)
     seg = chunk.output_segment
     if seg is None:
         return 0

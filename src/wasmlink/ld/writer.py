@@ -178,11 +178,15 @@ def write_output(ctx) -> None:
                 cursor += len(seg_head)
                 for chunk in seg.inputs:
                     chunk.out_offset = cursor + chunk.segment_offset
+                    if chunk.body is not None:          # merged strings
+                        out[chunk.out_offset:chunk.out_offset + len(chunk.body)] = chunk.body
                 cursor += seg.size
         else:
             cursor = payload_at
             for chunk in placement[2]:
                 chunk.out_offset = cursor
+                if chunk.body is not None:              # merged .debug_str
+                    out[cursor:cursor + len(chunk.body)] = chunk.body
                 cursor += chunk.end - chunk.start
     for f in ctx.functions:
         if f.body is not None:
@@ -190,6 +194,7 @@ def write_output(ctx) -> None:
     relocate_all(ctx, out, [p for p in placements if p[0] == "custom"])
     ctx.output_size = len(out)
     write_atomically(opts.output, [out], mode=0o755)
+
 
 
 def memory_limits(ctx) -> Limits:
@@ -226,6 +231,13 @@ def custom_sections(ctx):
             if strip_debug and c.name.startswith(".debug_"):
                 continue
             by_name.setdefault(c.name, []).append(c)
+    from .merge_strings import MergedStrings, should_merge_custom
+    for name, chunks in by_name.items():
+        if all(should_merge_custom(c, ctx.options.optimize) for c in chunks):
+            merged = MergedStrings(name, 0, 0)
+            for c in chunks:
+                merged.add(c, c.file.data, c.file.sections[c.index].contents)
+            by_name[name] = [merged.finish()]
     return list(by_name.items())
 
 
@@ -304,7 +316,10 @@ def symbol_columns(ctx, file):
                 state[i] |= SYMBOL_UNDEFINED
         elif kind == SYMTAB_SECTION:
             chunk = sym.element
-            value[i] = 0 if chunk is None else chunk.out_offset - _custom_payload(ctx, chunk)
+            if chunk is not None and chunk.merged_into is not None:
+                chunk = chunk.merged_into.chunk
+            value[i] = 0 if chunk is None or chunk.out_offset < 0 else \
+                chunk.out_offset - _custom_payload(ctx, chunk)
         else:
             if sym.is_defined and sym.element is not None and not sym.element.live and not sym.is_stub:
                 state[i] |= SYMBOL_DEAD
@@ -343,6 +358,25 @@ def _custom_payload(ctx, chunk) -> int:
     return ctx.custom_payload_starts.get(chunk.name, 0)
 
 
+SECTION_OFFSET_I32 = 9
+
+
+def merged_addends(file, r):
+    """Addends of SECTION_OFFSET relocations into merged strings (.debug_str), redirected to
+    the kept copy of their piece; the section symbol then counts from the merged chunk."""
+    symbols = file.symbols
+    merged = [s.kind == SYMTAB_SECTION and s.element is not None and s.element.merged_into
+              is not None for s in symbols]
+    if not any(merged):
+        return r.addend
+    from .merge_strings import merged_offset
+    addend = array.array("q", r.addend)
+    for k, (t, i) in enumerate(zip(r.type, r.index)):
+        if t == SECTION_OFFSET_I32 and merged[i]:
+            addend[k] = merged_offset(symbols[i].element, addend[k])
+    return addend
+
+
 def relocate_all(ctx, out, custom_placements) -> None:
     ctx.custom_payload_starts = {name: at for _, at, _, name in custom_placements}
     for file in ctx.objects:
@@ -375,7 +409,7 @@ def relocate_all(ctx, out, custom_placements) -> None:
                 empty_b, empty_i, empty_q = array.array("B"), array.array("I"), array.array("q")
                 rt, ro, ri, ra = empty_b, empty_i, empty_i, empty_q
             else:
-                rt, ro, ri, ra = r.type, r.offset, r.index, r.addend
+                rt, ro, ri, ra = r.type, r.offset, r.index, merged_addends(file, r)
             copy_and_relocate(out, file.data, section.contents, start, end, out_at, address,
                               rt, ro, ri, ra, cols[0], cols[1], cols[2], type_map,
                               ctx.tls_base_value, 0, 0, cols[3], tombstone=tombstone,
