@@ -30,6 +30,9 @@ def build_parser():
                    help="list every import, export, symbol and member")
     p.set_defaults(run=run_inspect)
 
+    commands.add_parser("ld", help="link objects and archives into a module (wasm-ld's options)",
+                        add_help=False)
+
     p = commands.add_parser("demo", help="run the main job on the built-in example",
                             description="Inspect the bundled example: hello.o (a relocatable "
                             "object from clang-22) and hello.wasm (wasm-ld-22's link of it).")
@@ -59,6 +62,10 @@ def run_demo(args) -> int:
 
 
 def main(argv=None) -> int:
+    args_list = sys.argv[1:] if argv is None else list(argv)
+    if args_list and args_list[0] == "ld":          # wasm-ld's own syntax, not argparse's
+        from .ld import main as ld_main
+        return ld_main(args_list[1:], prog="wasmlink ld")
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):

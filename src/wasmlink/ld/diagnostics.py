@@ -8,7 +8,9 @@ from ..errors import LinkError
 
 
 class Diagnostics:
-    def __init__(self, error_limit: int = 20, fatal_warnings: bool = False, stream=None):
+    def __init__(self, error_limit: int = 20, fatal_warnings: bool = False, stream=None,
+                 prog: str = "wasmlink-ld"):
+        self.prog = prog
         self.errors: list[str] = []
         self.warnings: list[str] = []
         self.error_limit = error_limit
@@ -32,7 +34,10 @@ class Diagnostics:
             self.error(message)
             return
         self.warnings.append(message)
-        print(f"wasmlink-ld: warning: {message}", file=self.stream)
+        lines = message.splitlines()
+        print(f"{self.prog}: warning: {lines[0]}", file=self.stream)
+        for line in lines[1:]:
+            print(line, file=self.stream)
 
     def raise_if_errors(self, limit_reached: bool = False) -> None:
         if not self.errors:

@@ -33,7 +33,7 @@ class InputChunk:
     __slots__ = ("file", "kind", "index", "name", "start", "end", "live", "out_offset",
                  "alignment", "flags", "output_segment", "segment_offset", "comdat",
                  "signature", "type_index", "symbol_name", "export_name", "discarded",
-                 "function_index", "body", "merged_into", "piece_starts", "piece_outputs")
+                 "function_index", "table_index", "body", "merged_into", "piece_starts", "piece_outputs")
 
     def __init__(self, file, kind: str, index: int, start: int, end: int):
         self.file = file
@@ -55,6 +55,7 @@ class InputChunk:
         self.symbol_name = None
         self.export_name = None
         self.function_index = -1
+        self.table_index = 0      # slot in the indirect function table (0: none)
         self.body = None          # synthetic chunks: their bytes (functions: with size field)
         self.merged_into = None   # mergeable strings: the MergedStrings that holds them
         self.piece_starts = None
@@ -176,16 +177,21 @@ class ObjFile:
             c.name = s.name
             self.customs.append(c)
             self.section_chunks[position] = c
+        # entries name functions, globals, tags and tables by their module index (imports
+        # first), data segments and sections by their own numbering
+        imported = {1: len(self.imported_functions), 2: len(self.imported_globals),
+                    3: len(self.imported_tags), 4: len(self.imported_tables)}
         for comdat in linking.comdats:
             for kind, index in comdat.entries:
                 target = {0: self.segments, 1: self.functions, 2: self.globals,
                           3: self.tags, 4: self.tables, 5: None}.get(kind)
                 if target is None:
-                    target = [self.section_chunks.get(index)] if index in self.section_chunks else None
-                    if target:
-                        target[0].comdat = comdat.name
+                    chunk = self.section_chunks.get(index)
+                    if chunk is not None:
+                        chunk.comdat = comdat.name
                     continue
-                if index >= len(target):
+                index -= imported.get(kind, 0)
+                if not 0 <= index < len(target):
                     raise LinkError(f"COMDAT {comdat.name} names a missing element {index}",
                                     path=self.name)
                 target[index].comdat = comdat.name

@@ -31,10 +31,11 @@ FUNCTION_TABLE_NAME = "__indirect_function_table"
 class Context:
     """Everything one link knows; passes read and fill it in order."""
 
-    def __init__(self, options, inputs, stream=None):
+    def __init__(self, options, inputs, stream=None, prog: str = "wasmlink-ld"):
         self.options = options
         self.inputs = inputs
-        self.diag = Diagnostics(options.error_limit, options.fatal_warnings, stream)
+        self.prog = prog
+        self.diag = Diagnostics(options.error_limit, options.fatal_warnings, stream, prog)
         self.objects: list[ObjFile] = []
         self.archives: list[ArchiveFile] = []
         self.symtab = SymbolTable(options, self.diag, self._load_member)
@@ -140,6 +141,7 @@ def read_inputs(ctx: Context) -> None:
             ctx.add_object(f)
             continue
         ctx.archives.append(f)
+        read_imports_file(ctx, inp.path)
         if inp.whole_archive:
             for member in f.members:
                 if f.archive.member_kind(member.index) == "module":
@@ -152,6 +154,17 @@ def read_inputs(ctx: Context) -> None:
                 if member.extracted:
                     break
                 ctx.symtab.add_lazy(name, member)
+
+
+def read_imports_file(ctx: Context, archive_path: str) -> None:
+    """wasm-ld reads `libfoo.imports` beside `libfoo.a`: symbols the archive may leave
+    undefined, to be imported (wasi-libc ships libc.imports)."""
+    import os
+    from .options import read_symbol_list
+    base, _ = os.path.splitext(archive_path)
+    path = base + ".imports"
+    if os.path.exists(path):
+        ctx.options.allow_undefined_symbols.update(read_symbol_list(path))
 
 
 def create_synthetic_symbols(ctx: Context) -> None:
@@ -332,7 +345,7 @@ def should_import(ctx: Context, sym: Symbol) -> bool:
     if sym.is_weak and not ctx.is_pic:
         return False
     opts = ctx.options
-    if ctx.is_pic or opts.allow_undefined or opts.unresolved_symbols == "import-dynamic":
+    if ctx.is_pic or opts.import_undefined or opts.unresolved_symbols == "import-dynamic":
         return True
     if sym.name in opts.allow_undefined_symbols:
         return True
@@ -362,6 +375,7 @@ def scan_relocations(ctx: Context) -> None:
     """Table slots for address-taken functions, used types, and undefined-symbol errors."""
     opts = ctx.options
     for file in ctx.objects:
+        file.type_map = [0] * len(file.types)
         relocs = ctx._relocations_of(file)
         if not relocs:
             continue
@@ -374,13 +388,16 @@ def scan_relocations(ctx: Context) -> None:
                 continue
             for t, i in zip(*found):
                 if t == TYPE_INDEX_LEB:
-                    file.type_used[i] = True
+                    # types are numbered in the order call_indirect first needs them
+                    if not file.type_used[i]:
+                        file.type_used[i] = True
+                        file.type_map[i] = ctx.types.register(file.types[i])
                     continue
                 sym = symbols[i]
                 if t in TABLE_INDEX_TYPES and sym.kind == SYMTAB_FUNCTION:
-                    if not sym.is_stub and not sym.table_index and (sym.is_defined or
-                                                                    sym.index >= 0):
-                        sym.table_index = opts.table_base + len(ctx.table_entries)
+                    if not sym.is_stub and not sym.get_table_index() and \
+                            (sym.is_defined or sym.index >= 0):
+                        sym.set_table_index(opts.table_base + len(ctx.table_entries))
                         ctx.table_entries.append(sym)
                 if sym.state == UNDEFINED and not sym.is_weak and chunk.kind != "custom":
                     if sym.index < 0 or sym.kind == SYMTAB_DATA:
@@ -391,7 +408,7 @@ def report_undefined(ctx: Context, file, sym: Symbol) -> None:
     opts = ctx.options
     if sym.import_name is not None and sym.kind != SYMTAB_DATA:
         return
-    if sym.kind == SYMTAB_FUNCTION and opts.allow_undefined:
+    if sym.kind == SYMTAB_FUNCTION and opts.import_undefined:
         return
     if sym.name in opts.allow_undefined_symbols:
         return
@@ -477,7 +494,6 @@ def create_command_export_wrappers(ctx: Context) -> None:
 def calculate_types(ctx: Context) -> None:
     types = ctx.types
     for file in ctx.objects:
-        file.type_map = [0] * len(file.types)
         for i, t in enumerate(file.types):
             if file.type_used[i]:
                 file.type_map[i] = types.register(t)
@@ -493,7 +509,7 @@ def calculate_types(ctx: Context) -> None:
 def calculate_exports(ctx: Context) -> None:
     opts = ctx.options
     exports = ctx.exports
-    if opts.export_memory_name is not None and not opts.import_memory:
+    if opts.export_memory_name is not None:
         exports.append((opts.export_memory_name, 2, 0))
     global_index = len(ctx.imported_globals) + len(ctx.globals)
     for sym in ctx.symtab.symbols():

@@ -102,6 +102,19 @@ class Symbol:
         else:
             self.flags &= ~WASM_SYM_VISIBILITY_HIDDEN
 
+    def get_table_index(self) -> int:
+        """The function's slot in the indirect function table (0: none). A defined function's
+        slot belongs to its body, so every alias of it shares one."""
+        if self.state == DEFINED and self.element is not None:
+            return self.element.table_index
+        return self.table_index
+
+    def set_table_index(self, slot: int) -> None:
+        if self.state == DEFINED and self.element is not None:
+            self.element.table_index = slot
+        else:
+            self.table_index = slot
+
     def chunk(self):
         """The chunk that must be live for this symbol: its function or data segment."""
         if self.state != DEFINED:

@@ -245,14 +245,22 @@ def name_section(ctx, data_segments) -> bytes:
     def subsection(kind, body: bytes) -> bytes:
         return bytes([kind]) + u32(len(body)) + body
 
-    module_name = os.path.basename(ctx.options.output)
+    from .demangle import demangle
+    if not ctx.options.demangle:
+        def demangle(name):
+            return name
+    module_name = ctx.options.soname or os.path.basename(ctx.options.output)
     out = subsection(0, encode_name(module_name))
     names = []
     for sym in ctx.imported_functions:
-        names.append((sym.index, sym.name))
+        names.append((sym.index, demangle(sym.name)))
     for f in ctx.functions:
         if f.symbol_name:
-            names.append((f.function_index, f.symbol_name))
+            prefix, _, rest = f.symbol_name.rpartition(":")
+            shown = f"{prefix}:{demangle(rest)}" if prefix in ("undefined_weak", "undefined_stub",
+                                                               "signature_mismatch") \
+                else demangle(f.symbol_name)
+            names.append((f.function_index, shown))
     if names:
         out += subsection(1, u32(len(names)) + b"".join(u32(i) + encode_name(n) for i, n in names))
     gnames = [(s.index, s.name) for s in ctx.imported_globals]
@@ -329,8 +337,9 @@ def symbol_columns(ctx, file):
                 idx = layout.output_index(sym)
                 value[i] = idx if idx >= 0 else 0
             if kind == SYMTAB_FUNCTION:
-                if sym.table_index:
-                    table[i] = sym.table_index
+                slot = sym.get_table_index()
+                if slot:
+                    table[i] = slot
                 else:
                     state[i] |= SYMBOL_NO_SLOT
                 e = sym.element
