@@ -283,7 +283,7 @@ def linker_command(linker: str) -> str:
     if linker == "reference":
         return shlex.quote(str(REFERENCE_LD))
     if linker == "wasmlink":
-        script = shutil.which("wasmlink-ld")
+        script = wasmlink_script()
         if script:
             return shlex.quote(script)
         return (f'env PYTHONPATH={shlex.quote(str(REPO_SRC))}"${{PYTHONPATH:+:$PYTHONPATH}}" '
@@ -291,10 +291,22 @@ def linker_command(linker: str) -> str:
     return linker
 
 
+def wasmlink_script() -> str | None:
+    """The wasmlink-ld console script of this interpreter (not a version manager's shim)."""
+    beside = Path(sys.executable).with_name("wasmlink-ld")
+    return str(beside) if beside.exists() else shutil.which("wasmlink-ld")
+
+
 def make_shim_dir(linker: str, directory: Path) -> Path:
-    """A folder holding `wasm-ld`, to be put first on PATH."""
+    """A folder holding `wasm-ld`, to be put first on PATH. For wasmlink it is a symlink to
+    the console script, so the linker sees itself called `wasm-ld` and words its diagnostics
+    `wasm-ld: error: ...` as lld does (tests check that prefix)."""
     directory.mkdir(parents=True, exist_ok=True)
     shim = directory / "wasm-ld"
+    script = wasmlink_script() if linker == "wasmlink" else None
+    if script:
+        shim.symlink_to(script)
+        return directory
     shim.write_text(f'#!/bin/sh\nexec {linker_command(linker)} "$@"\n')
     shim.chmod(0o755)
     return directory
