@@ -29,6 +29,10 @@ def main(argv=None, prog: str | None = None) -> int:
         argv = sys.argv[1:]
         prog = prog or program_name(sys.argv[0])
     prog = prog or "wasmlink-ld"
+    # like lld, print the version first, before anything on the line can fail
+    if any(a in ("-v", "-V", "--version", "-version") for a in argv):
+        print(version_line())
+        sys.stdout.flush()
     try:
         options, inputs = parse_args(argv)
     except WasmlinkError as e:
@@ -39,8 +43,6 @@ def main(argv=None, prog: str | None = None) -> int:
     if options.help:
         sys.stdout.write(help_text(prog) + "\n")
         return 0
-    if options.version_requested:
-        print(version_line())
     if options.exit_early:
         return 0
     if not inputs:

@@ -222,6 +222,31 @@ class LazyMember:
     def __str__(self) -> str:
         return self.archive.archive.member_path(self.index)
 
+    def load(self) -> "ObjFile":
+        return self.archive.load(self.index)
+
+
+class LazyObject:
+    """An object between --start-lib and --end-lib: an archive member in all but packaging."""
+
+    __slots__ = ("obj", "extracted")
+
+    def __init__(self, obj: "ObjFile"):
+        self.obj = obj
+        self.extracted = False
+
+    def __str__(self) -> str:
+        return str(self.obj)
+
+    def load(self) -> "ObjFile":
+        return self.obj
+
+    def defined_names(self) -> list[str]:
+        syms = self.obj.linking.symbols
+        return [syms.name(k) for k in range(len(syms))
+                if not syms.flags[k] & (WASM_SYM_UNDEFINED | WASM_SYM_BINDING_LOCAL)
+                and syms.kind[k] != SYMTAB_SECTION]
+
 
 class ArchiveFile:
     """An archive on the command line: its members, each lazy until needed."""

@@ -21,7 +21,7 @@ from ..binary.types import FUNCREF, I32, FuncType, GlobalType, Limits, TableType
 from ..errors import LinkError
 from . import layout, synthetic
 from .diagnostics import Diagnostics
-from .input_files import ArchiveFile, InputElement, ObjFile, open_input
+from .input_files import ArchiveFile, InputElement, LazyObject, ObjFile, open_input
 from .mark_live import TABLE_INDEX_TYPES, TYPE_INDEX_LEB, mark_live
 from .symbol_table import DEFINED, LAZY, UNDEFINED, Symbol, SymbolTable
 
@@ -97,8 +97,7 @@ class Context:
         return sym.force_export or bool(sym.flags & WASM_SYM_EXPORTED)
 
     def _load_member(self, member) -> None:
-        obj = member.archive.load(member.index)
-        self.add_object(obj)
+        self.add_object(member.load())
 
     def add_object(self, obj: ObjFile) -> None:
         self.symtab.add_object(obj)
@@ -138,6 +137,13 @@ def read_inputs(ctx: Context) -> None:
     for inp in ctx.inputs:
         f = open_input(inp.path)
         if isinstance(f, ObjFile):
+            if inp.lazy:                          # --start-lib ... --end-lib
+                lazy = LazyObject(f)
+                for name in lazy.defined_names():
+                    if lazy.extracted:
+                        break
+                    ctx.symtab.add_lazy(name, lazy)
+                continue
             ctx.add_object(f)
             continue
         ctx.archives.append(f)

@@ -207,7 +207,10 @@ class SymbolTable:
                 if undefined:
                     imp = imports[kind][index]
                     sym.import_module = imp.module
-                    sym.import_name = imp.name
+                    # only an explicit name makes the field name differ from the symbol's;
+                    # it also marks the symbol as meant to be imported (lld's isImported)
+                    if flags & WASM_SYM_EXPLICIT_NAME:
+                        sym.import_name = imp.name
                     self._set_type(sym, kind, imp.desc, obj)
                 else:
                     element = defined_lists[kind][index - n_imported[kind]]
@@ -359,8 +362,12 @@ class SymbolTable:
         return existing
 
     def add_optional_data(self, name: str, va: int = 0) -> Symbol | None:
-        """Define a linker-provided data symbol only if something refers to it."""
+        """Define a linker-provided data symbol only if something refers to it (a reference,
+        or an --export of it, or --export-all)."""
         existing = self.by_name.get(name)
+        if existing is None and (self.options.export_all or name in self.options.exports
+                                 or name in self.options.export_if_defined):
+            existing = self.insert(Symbol(name, SYMTAB_DATA, 0, UNDEFINED))
         if existing is None or existing.state == DEFINED:
             return None
         if existing.state == LAZY:
