@@ -306,7 +306,8 @@ def resolve_function_table(ctx: Context) -> None:
             existing.import_module, existing.import_name = "env", FUNCTION_TABLE_NAME
             ctx.function_table = existing
         return
-    if (existing is not None and existing.live) or opts.export_table:
+    if (existing is not None and existing.live) or opts.export_table or \
+            (existing is None and uses_function_table(ctx)):
         table = InputElement(None, 1, 0, TableType(FUNCREF, Limits(0, 0)))
         table.name = FUNCTION_TABLE_NAME
         table.live = True
@@ -318,6 +319,17 @@ def resolve_function_table(ctx: Context) -> None:
         if opts.export_table:
             sym.force_export = True
         ctx.function_table = sym
+
+
+def uses_function_table(ctx: Context) -> bool:
+    """Whether some input takes a function's address (objects from before reference-types
+    name no table symbol, but their TABLE_INDEX relocations still need the table)."""
+    wanted = set(TABLE_INDEX_TYPES)
+    for file in ctx.objects:
+        for r in ctx._relocations_of(file).values():
+            if wanted & set(r.type.tobytes()):
+                return True
+    return False
 
 
 def gc(ctx: Context) -> None:

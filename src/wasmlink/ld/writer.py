@@ -46,7 +46,7 @@ def write_output(ctx) -> None:
         imports.append(encode_name(opts.import_memory_module) + encode_name(opts.import_memory_name)
                        + b"\x02" + encode_limits(memory_limits(ctx)))
     for sym in ctx.imports:
-        module = sym.import_module or "env"
+        module = "env" if sym.import_module is None else sym.import_module
         name = sym.import_name or sym.name
         if sym.kind == SYMTAB_FUNCTION:
             desc = b"\x00" + u32(types.index[sym.signature])
@@ -265,8 +265,6 @@ def name_section(ctx, data_segments) -> bytes:
         out += subsection(1, u32(len(names)) + b"".join(u32(i) + encode_name(n) for i, n in names))
     gnames = [(s.index, s.name) for s in ctx.imported_globals]
     gnames += [(g.out_index, g.name) for g in ctx.globals if g.name]
-    base = len(ctx.imported_globals) + len(ctx.globals)
-    gnames += [(base + i, s.name) for i, s in enumerate(ctx.data_address_globals)]
     if gnames:
         out += subsection(7, u32(len(gnames)) + b"".join(u32(i) + encode_name(n) for i, n in gnames))
     dnames = [(i, s.name) for i, s in enumerate(data_segments) if s.name]
