@@ -1,4 +1,4 @@
-"""Relocations and symbol tables of relocatable objects: decoding now, applying later.
+"""Relocations and symbol tables of relocatable objects: decoding them, and applying them.
 
 Native because a link reads every relocation and every symbol of every input: a libpython-scale
 link has hundreds of thousands of each, and one Python object per entry (pyelftools' way) would
@@ -9,17 +9,18 @@ range, and the Python view decodes a name only when asked (names were checked as
 
 The relocation type table below (patch width, encoding, addend, what the index names) is the
 single description of the R_WASM_* types: the decoder checks entries against it, and the
-relocation applier (later, in this file) patches bytes by it, pyelftools-style: one generic loop
-driven by per-type recipes.
+relocation applier (copy_and_relocate, at the end of this file) patches bytes by it,
+pyelftools-style: one generic loop driven by per-type recipes.
 """
 from collections import namedtuple
 
 from cpython cimport array
 import array as _array
 from libc.stdint cimport uint8_t, uint32_t, uint64_t, int32_t, int64_t
+from libc.string cimport memcpy
 
 from _leb128 cimport read_u32, read_s32, read_u64, read_s64, raise_leb_error
-from wasmlink.errors import ParseError
+from wasmlink.errors import ParseError, WasmlinkError
 
 # ---- relocation types -------------------------------------------------------------------------
 
@@ -432,3 +433,401 @@ def decode_symbol_table(const uint8_t[::1] buf not None, Py_ssize_t start, Py_ss
     out.name_offset = name_offset_a
     out.name_size = name_size_a
     return out
+
+
+# ---- applying relocations ---------------------------------------------------------------------
+#
+# mold's way: each input section is copied into the output chunk by chunk and every relocation
+# of a chunk is patched right after its bytes land, while they are still in cache. One call per
+# input section, one pass over its (sorted) relocations beside its (sorted) chunks, no GIL.
+#
+# The values are wasm-ld's (lld/wasm/InputFiles.cpp, ObjFile::calcNewValue), computed from
+# per-symbol columns that the Python side fills once per input file after layout:
+#   - a dead symbol (not live: collected by --gc-sections, or dropped with a COMDAT) gives the
+#     section's tombstone if it has one, else the addend, for every type but TYPE_INDEX_LEB and
+#     SECTION_OFFSET_I32 (section symbols are never dead);
+#   - TABLE_INDEX_*: the function's table slot, 0 if it has none; the REL forms subtract the
+#     table base in 32-bit arithmetic, as lld does;
+#   - MEMORY_ADDR_*: the address plus the addend, 0 for an undefined, weak undefined or shared
+#     data symbol (the addend is dropped too); the REL, TLS and LOCREL forms subtract
+#     memory_base, tls_base and the address of the patched bytes;
+#   - FUNCTION_OFFSET_*: the function's body offset plus the addend, or, for an undefined
+#     function, the tombstone if any, else the addend;
+#   - GLOBAL_INDEX_*: the global's index, or for a function or data symbol its GOT entry's;
+#   - TYPE_INDEX_LEB: the type map; SECTION_OFFSET_I32: the section's output offset plus the
+#     addend; the other index types: the symbol's output index.
+# wasm-ld subtracts no memory or TLS base itself: its PIC layout starts at 0 and the address of
+# a TLS symbol is its offset in the TLS segment, for every type. Given such values, pass
+# memory_base = tls_base = 0 for its output.
+# lld then truncates to the field (5-byte LEBs and I32s take the low 32 bits). Here a value
+# that does not fit is an error instead, RelocationRangeError: a 32-bit field takes any value
+# in [-2**31, 2**32), read as signed or unsigned (an address of 3 GB in an i32.const is fine,
+# written as negative, and so is a tombstone of -1), which is everything lld's truncation
+# leaves meaningful.
+
+# How each type's value is computed (given a live symbol), by type code. Most types are one
+# recipe, V_PLAIN: sym_value + addend (if the type has one) - a base (none, memory_base,
+# tls_base, or the address of the patched bytes), so that a stream of mixed types takes few
+# data-dependent branches.
+cdef enum:
+    V_PLAIN = 0             # function, tag, table number, memory address, section offset
+    V_TABLE = 1             # sym_table_index, less table_base for the REL forms (32-bit)
+    V_GLOBAL = 2            # sym_global_index (sym_value when not given)
+    V_FUNCTION_OFFSET = 3   # sym_code_offset + addend
+    V_TYPE = 4              # type_map[index]
+
+cdef enum:
+    B_NONE = 0
+    B_MEMORY = 1
+    B_TLS = 2
+    B_HERE = 3              # LOCREL: the memory address of the patched bytes
+
+cdef uint8_t RELOC_VALUE[RELOC_TYPE_COUNT]
+RELOC_VALUE[:] = [V_PLAIN, V_TABLE, V_TABLE, V_PLAIN, V_PLAIN, V_PLAIN, V_TYPE, V_GLOBAL,
+                  V_FUNCTION_OFFSET, V_PLAIN, V_PLAIN, V_PLAIN, V_TABLE, V_GLOBAL, V_PLAIN,
+                  V_PLAIN, V_PLAIN, V_PLAIN, V_TABLE, V_TABLE, V_PLAIN, V_PLAIN,
+                  V_FUNCTION_OFFSET, V_PLAIN, V_TABLE, V_PLAIN, V_PLAIN]
+cdef uint8_t RELOC_BASE[RELOC_TYPE_COUNT]
+RELOC_BASE[:] = [B_NONE, B_NONE, B_NONE, B_NONE, B_NONE, B_NONE, B_NONE, B_NONE, B_NONE, B_NONE,
+                 B_NONE, B_MEMORY, B_NONE, B_NONE, B_NONE, B_NONE, B_NONE, B_MEMORY, B_NONE,
+                 B_NONE, B_NONE, B_TLS, B_NONE, B_HERE, B_NONE, B_TLS, B_NONE]
+# TABLE_INDEX_REL_SLEB(64) subtract the table base
+cdef uint8_t RELOC_TABLE_REL[RELOC_TYPE_COUNT]
+RELOC_TABLE_REL[:] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+                      0, 0]
+
+# Bits of sym_state.
+cdef enum:
+    S_DEAD = 1          # not live: the tombstone (or the addend) is written
+    S_UNDEFINED = 2     # no definition in the output: MEMORY_ADDR_* write 0, FUNCTION_OFFSET_*
+                        # the tombstone (or the addend)
+    S_NO_SLOT = 4       # a function without a table slot: TABLE_INDEX_* write 0
+
+SYMBOL_DEAD = S_DEAD
+SYMBOL_UNDEFINED = S_UNDEFINED
+SYMBOL_NO_SLOT = S_NO_SLOT
+
+# The state bits that make a type write its dead value (all but SECTION_OFFSET_I32, whose
+# section symbols are never dead, and TYPE_INDEX_LEB, which names no symbol), and those that
+# make it write 0 (undefined data for MEMORY_ADDR_*, no slot for TABLE_INDEX_*).
+cdef uint8_t RELOC_DEAD_BITS[RELOC_TYPE_COUNT]
+cdef uint8_t RELOC_ZERO_BITS[RELOC_TYPE_COUNT]
+cdef uint64_t RELOC_ADDEND_MASK[RELOC_TYPE_COUNT]
+# How the field is written: 5 or 10 bytes of LEB (SLEB when RELOC_ENCODING says so), 4 or 8
+# little-endian bytes.
+cdef enum:
+    F_LEB5 = 0
+    F_I32 = 1           # (the 32-bit forms first: form <= F_I32 is a 32-bit field)
+    F_LEB10 = 2
+    F_I64 = 3
+cdef uint8_t RELOC_FORM[RELOC_TYPE_COUNT]
+for _code in range(RELOC_TYPE_COUNT):
+    _name = RELOC_NAMES[_code]
+    RELOC_DEAD_BITS[_code] = (0 if _name in ("R_WASM_TYPE_INDEX_LEB", "R_WASM_SECTION_OFFSET_I32")
+                              else S_DEAD)
+    RELOC_ZERO_BITS[_code] = (S_UNDEFINED if RELOC_SYMBOLS[_code] == K_DATA else
+                              S_NO_SLOT if "TABLE_INDEX" in _name else 0)
+    RELOC_ADDEND_MASK[_code] = 0xffffffffffffffff if RELOC_ADDEND[_code] else 0
+    RELOC_FORM[_code] = {5: F_LEB5, 10: F_LEB10, 4: F_I32, 8: F_I64}[RELOC_WIDTH[_code]]
+
+
+cdef enum:
+    E_STRADDLE = 20
+    E_OUTSIDE = 21
+    E_VALUE = 22
+    E_CHUNK_ORDER = 23
+    E_CHUNK_INPUT = 24
+    E_CHUNK_OUTPUT = 25
+
+cdef int64_t FIELD32_MIN = -0x80000000
+cdef int64_t FIELD32_MAX = 0xffffffff
+
+
+def section_tombstone(name):
+    """The value wasm-ld writes in custom section ``name`` for a relocation against a dead
+    symbol (InputSection::getTombstoneForSection): -2 in .debug_ranges and .debug_loc, where -1
+    already means something, -1 in other .debug_* and llvm.func_attr.* sections, 0 (none: the
+    addend is written) elsewhere, and in the code and data sections."""
+    if name in (".debug_ranges", ".debug_loc"):
+        return -2
+    if name.startswith(".debug_") or name.startswith("llvm.func_attr."):
+        return -1
+    return 0
+
+
+class RelocationRangeError(WasmlinkError, ValueError):
+    """A relocation value that does not fit its field (wasm-ld would write it truncated).
+    ``offset`` is file-absolute in the input; ``reloc_type``, ``symbol`` (a type index for
+    R_WASM_TYPE_INDEX_LEB) and ``value`` (as a signed 64-bit integer) say which and what."""
+
+    def __init__(self, message, offset, *, reloc_type, symbol, value, context=None):
+        super().__init__(message)
+        self.offset = offset
+        self.context = context
+        self.reloc_type = reloc_type
+        self.symbol = symbol
+        self.value = value
+
+    def __str__(self):
+        where = f" (at offset 0x{self.offset:x}" + (f" in {self.context})" if self.context
+                                                      else ")")
+        return f"{self.path}: {self.message}{where}" if self.path else self.message + where
+
+
+# The padded LEB writers of _leb128 take the sign as a branch; these take it as a mask, so that
+# one path writes both LEB and SLEB (sign: 0, or 1 for SLEB), bytes equal to write_padded_*.
+cdef inline void put_leb5(uint8_t* q, uint32_t v, uint32_t sign) noexcept nogil:
+    q[0] = (v & 0x7f) | 0x80
+    q[1] = ((v >> 7) & 0x7f) | 0x80
+    q[2] = ((v >> 14) & 0x7f) | 0x80
+    q[3] = ((v >> 21) & 0x7f) | 0x80
+    q[4] = ((v >> 28) & 0x0f) | (0x70 & (0 - (sign & (v >> 31))))
+
+
+cdef inline void put_leb10(uint8_t* q, uint64_t v, uint64_t sign) noexcept nogil:
+    cdef int k
+    for k in range(9):
+        q[k] = ((v >> (7 * k)) & 0x7f) | 0x80
+    q[9] = ((v >> 63) & 1) | (0x7e & (0 - (sign & (v >> 63))))
+
+
+cdef inline void store_le(uint8_t* q, uint64_t v, int n) noexcept nogil:
+    cdef int k
+    for k in range(n):
+        q[k] = <uint8_t>(v >> (8 * k))
+
+
+def copy_and_relocate(uint8_t[::1] out not None, const uint8_t[::1] inp not None,
+                      Py_ssize_t section_start,
+                      const uint32_t[::1] chunk_start not None,
+                      const uint32_t[::1] chunk_end not None,
+                      const int64_t[::1] chunk_out not None,
+                      const int64_t[::1] chunk_address not None,
+                      const uint8_t[::1] reloc_type not None,
+                      const uint32_t[::1] reloc_offset not None,
+                      const uint32_t[::1] reloc_index not None,
+                      const int64_t[::1] reloc_addend not None,
+                      const uint64_t[::1] sym_value not None,
+                      const uint32_t[::1] sym_table_index not None,
+                      const uint64_t[::1] sym_code_offset not None,
+                      const uint32_t[::1] type_map not None,
+                      int64_t tls_base, int64_t memory_base, int64_t table_base,
+                      const uint8_t[::1] sym_state not None,
+                      *, int64_t tombstone=0, const uint32_t[::1] sym_global_index=None,
+                      context=None):
+    """Copy the live chunks of one input section into ``out`` and patch their relocations.
+
+    The section's contents start at ``inp[section_start]``; chunk i is
+    ``[chunk_start[i], chunk_end[i])`` from there (a function body with its size field, a data
+    segment's bytes, or a whole custom section), sorted and non-overlapping, and every chunk of
+    the section must be listed. It is copied to ``out[chunk_out[i]:]``, or dropped when
+    ``chunk_out[i]`` is -1; ``chunk_address[i]`` is where a data chunk is loaded in memory
+    (for MEMORY_ADDR_LOCREL_I32). The relocation columns are decode_relocs'.
+
+    Per input symbol: ``sym_value`` (a function, tag or global index, a table number, a data
+    address, or a section symbol's section's output offset), ``sym_table_index`` (its slot in
+    the indirect function table), ``sym_code_offset`` (for FUNCTION_OFFSET_*: where the
+    function's body, after its size field, is in the output code section's contents), and
+    ``sym_state`` (bits SYMBOL_DEAD, SYMBOL_UNDEFINED, SYMBOL_NO_SLOT). ``sym_global_index``,
+    when given, is what GLOBAL_INDEX_* write: a global's index, or the GOT entry of a
+    function or data symbol (needed when an object has such GOT relocations: PIC); without
+    it they write ``sym_value``. ``type_map`` maps the input's type indices (TYPE_INDEX_LEB)
+    to the output's. ``tls_base``, ``memory_base`` and ``table_base`` are subtracted by the
+    TLS, REL (memory) and TABLE_INDEX_REL forms (wasm-ld's values: see the notes above);
+    ``tombstone`` is written for dead symbols (section_tombstone(name); 0 for code and data).
+
+    Returns the number of relocations applied (those in dropped chunks are skipped). Raises
+    ParseError (file-absolute offset) for an unknown type, relocations out of order, one that
+    lies outside every chunk or straddles a chunk's end, or an index past the symbol columns
+    or the type map; RelocationRangeError for a value that does not fit its field; ValueError
+    for columns of different lengths and for chunks that are unsorted or do not fit ``inp``
+    or ``out``. On error ``out`` is partly written.
+    """
+    cdef Py_ssize_t nchunks = chunk_start.shape[0]
+    cdef Py_ssize_t nrelocs = reloc_type.shape[0]
+    cdef Py_ssize_t nsyms = sym_value.shape[0]
+    cdef Py_ssize_t ntypes = type_map.shape[0]
+    if chunk_end.shape[0] != nchunks or chunk_out.shape[0] != nchunks \
+            or chunk_address.shape[0] != nchunks:
+        raise ValueError("chunk columns of different lengths")
+    if reloc_offset.shape[0] != nrelocs or reloc_index.shape[0] != nrelocs \
+            or reloc_addend.shape[0] != nrelocs:
+        raise ValueError("relocation columns of different lengths")
+    if sym_table_index.shape[0] != nsyms or sym_code_offset.shape[0] != nsyms \
+            or sym_state.shape[0] != nsyms \
+            or (sym_global_index is not None and sym_global_index.shape[0] != nsyms):
+        raise ValueError("symbol columns of different lengths")
+    cdef Py_ssize_t inp_size = inp.shape[0]
+    cdef Py_ssize_t out_size = out.shape[0]
+    if not 0 <= section_start <= inp_size:
+        raise ValueError(f"section start {section_start} outside the input ({inp_size} bytes)")
+
+    cdef const uint8_t* src = &inp[0] if inp_size else EMPTY
+    cdef uint8_t* dst = &out[0] if out_size else NULL
+    cdef const uint32_t* cstart = &chunk_start[0] if nchunks else NULL
+    cdef const uint32_t* cend = &chunk_end[0] if nchunks else NULL
+    cdef const int64_t* cout = &chunk_out[0] if nchunks else NULL
+    cdef const int64_t* caddr = &chunk_address[0] if nchunks else NULL
+    cdef const uint8_t* rtypes = &reloc_type[0] if nrelocs else EMPTY
+    cdef const uint32_t* roffs = &reloc_offset[0] if nrelocs else NULL
+    cdef const uint32_t* rindex = &reloc_index[0] if nrelocs else NULL
+    cdef const int64_t* radd = &reloc_addend[0] if nrelocs else NULL
+    cdef const uint64_t* svalue = &sym_value[0] if nsyms else NULL
+    cdef const uint32_t* stable = &sym_table_index[0] if nsyms else NULL
+    cdef const uint64_t* scode = &sym_code_offset[0] if nsyms else NULL
+    cdef const uint8_t* sstate = &sym_state[0] if nsyms else EMPTY
+    cdef const uint32_t* sglobal = NULL
+    if sym_global_index is not None and nsyms:
+        sglobal = &sym_global_index[0]
+    cdef const uint32_t* tmap = &type_map[0] if ntypes else NULL
+    cdef uint64_t tomb = <uint64_t>tombstone
+
+    cdef Py_ssize_t c = 0, r = 0, applied = 0
+    cdef uint64_t cs = 0, ce = 0, prev_end = 0, off = 0, prev_off = 0, value = 0
+    cdef int64_t at = 0, sv = 0
+    cdef uint32_t x = 0
+    cdef uint8_t t = 0, vclass = 0, state = 0, width = 0, form = 0
+    cdef uint32_t sign = 0
+    cdef uint8_t* q = NULL
+    cdef uint32_t table_bases[2]
+    table_bases[0] = 0
+    table_bases[1] = <uint32_t>table_base         # 32-bit arithmetic, as lld's
+    cdef uint64_t bases[4]
+    bases[B_NONE] = 0
+    bases[B_MEMORY] = <uint64_t>memory_base
+    bases[B_TLS] = <uint64_t>tls_base
+    bases[B_HERE] = 0
+    cdef int err = E_OK
+    with nogil:
+        for c in range(nchunks):
+            cs = cstart[c]
+            ce = cend[c]
+            at = cout[c]
+            if cs > ce or cs < prev_end:
+                err = E_CHUNK_ORDER
+                break
+            if <uint64_t>section_start + ce > <uint64_t>inp_size:
+                err = E_CHUNK_INPUT
+                break
+            if at < -1 or (at >= 0 and <uint64_t>at + (ce - cs) > <uint64_t>out_size):
+                err = E_CHUNK_OUTPUT
+                break
+            prev_end = ce
+            if at >= 0 and ce > cs:
+                memcpy(dst + at, src + section_start + cs, ce - cs)
+            while r < nrelocs:
+                t = rtypes[r]
+                off = roffs[r]
+                if t >= RELOC_TYPE_COUNT:
+                    err = E_TYPE
+                    break
+                if off < prev_off:
+                    err = E_ORDER
+                    break
+                if off >= ce:
+                    break               # the next chunk's
+                prev_off = off
+                if off < cs:
+                    err = E_OUTSIDE
+                    break
+                width = RELOC_WIDTH[t]
+                if off + width > ce:
+                    err = E_STRADDLE
+                    break
+                if at < 0:
+                    r += 1
+                    continue
+                x = rindex[r]
+                vclass = RELOC_VALUE[t]
+                if vclass == V_TYPE:
+                    if x >= ntypes:
+                        err = E_INDEX
+                        break
+                    value = tmap[x]
+                else:
+                    if x >= nsyms:
+                        err = E_INDEX
+                        break
+                    state = sstate[x]
+                    if state & RELOC_DEAD_BITS[t]:
+                        value = tomb if tomb else <uint64_t>radd[r]
+                    else:
+                        if vclass == V_PLAIN:
+                            bases[B_HERE] = <uint64_t>caddr[c] + (off - cs)
+                            value = (svalue[x] + (<uint64_t>radd[r] & RELOC_ADDEND_MASK[t])
+                                     - bases[RELOC_BASE[t]])
+                        elif vclass == V_TABLE:
+                            value = <uint32_t>(stable[x] - table_bases[RELOC_TABLE_REL[t]])
+                        elif vclass == V_GLOBAL:
+                            value = sglobal[x] if sglobal != NULL else svalue[x]
+                        elif state & S_UNDEFINED:     # V_FUNCTION_OFFSET, of an import
+                            value = tomb if tomb else <uint64_t>radd[r]
+                        else:
+                            value = scode[x] + <uint64_t>radd[r]
+                        if state & RELOC_ZERO_BITS[t]:
+                            value = 0
+                form = RELOC_FORM[t]
+                q = dst + at + (off - cs)
+                sign = RELOC_ENCODING[t] == ENC_SLEB
+                if form <= F_I32:
+                    sv = <int64_t>value
+                    if sv < FIELD32_MIN or sv > FIELD32_MAX:
+                        err = E_VALUE
+                        break
+                    if form == F_LEB5:
+                        put_leb5(q, <uint32_t>value, sign)
+                    else:
+                        store_le(q, value, 4)
+                elif form == F_LEB10:
+                    put_leb10(q, value, sign)
+                else:
+                    store_le(q, value, 8)
+                applied += 1
+                r += 1
+            if err:
+                break
+        if not err and r < nrelocs:
+            # past the last chunk: the first one left is out of order, unknown, or outside
+            t = rtypes[r]
+            off = roffs[r]
+            if t >= RELOC_TYPE_COUNT:
+                err = E_TYPE
+            elif off < prev_off:
+                err = E_ORDER
+            else:
+                err = E_OUTSIDE
+    if not err:
+        return applied
+    if err == E_CHUNK_ORDER:
+        raise ValueError(f"chunk {c} [0x{cs:x}, 0x{ce:x}) does not follow the previous chunk "
+                         f"(ending at 0x{prev_end:x}): chunks must be sorted and disjoint")
+    if err == E_CHUNK_INPUT:
+        raise ValueError(f"chunk {c} [0x{cs:x}, 0x{ce:x}) runs past the end of the input "
+                         f"({inp_size} bytes, the section starting at {section_start})")
+    if err == E_CHUNK_OUTPUT:
+        raise ValueError(f"chunk {c} of {ce - cs} bytes goes to {at}, outside the output "
+                         f"buffer of {out_size} bytes")
+    cdef Py_ssize_t where = section_start + <Py_ssize_t>off
+    if err == E_TYPE:
+        raise ParseError(f"invalid relocation type: {t}", where, context=context)
+    name = RELOC_NAMES[t]
+    if err == E_ORDER:
+        raise ParseError(f"relocations not in offset order: {name} at 0x{off:x} follows one "
+                         f"at 0x{prev_off:x}", where, context=context)
+    if err == E_OUTSIDE:
+        raise ParseError(f"invalid relocation offset: {name} at 0x{off:x} lies outside every "
+                         f"chunk of the section", where, context=context)
+    if err == E_STRADDLE:
+        raise ParseError(f"invalid relocation offset: {name} at 0x{off:x} patches "
+                         f"{RELOC_WIDTH[t]} bytes, past the end of its chunk [0x{cs:x}, "
+                         f"0x{ce:x})", where, context=context)
+    if err == E_INDEX:
+        if RELOC_VALUE[t] == V_TYPE:
+            raise ParseError(f"invalid relocation index: {name} names type {x}, but the type "
+                             f"map has {ntypes}", where, context=context)
+        raise ParseError(f"invalid relocation index: {name} names symbol {x}, but the symbol "
+                         f"columns have {nsyms}", where, context=context)
+    target = f"type {x}" if RELOC_VALUE[t] == V_TYPE else f"symbol {x}"
+    raise RelocationRangeError(f"relocation {name} against {target} is out of range: "
+                               f"{sv:#x} does not fit in 32 bits", where, reloc_type=name,
+                               symbol=x, value=sv, context=context)

@@ -317,7 +317,10 @@ def symbol_columns(ctx, file):
     for i, sym in enumerate(file.symbols):
         kind = sym.kind
         if kind == SYMTAB_DATA:
-            value[i] = layout.data_address(sym) & 0xFFFFFFFFFFFFFFFF
+            address = layout.data_address(sym)
+            if sym.is_tls and ctx.tls_segment is not None and sym.va is None:
+                address -= ctx.tls_segment.start_va      # TLS symbols are block offsets
+            value[i] = address & 0xFFFFFFFFFFFFFFFF
             if sym.state != 0:
                 state[i] |= SYMBOL_UNDEFINED
         elif kind == SYMTAB_SECTION:
@@ -366,6 +369,10 @@ def _custom_payload(ctx, chunk) -> int:
 
 
 SECTION_OFFSET_I32 = 9
+
+
+def opts_table_base(ctx) -> int:
+    return ctx.options.table_base
 
 
 def merged_addends(file, r):
@@ -419,5 +426,5 @@ def relocate_all(ctx, out, custom_placements) -> None:
                 rt, ro, ri, ra = r.type, r.offset, r.index, merged_addends(file, r)
             copy_and_relocate(out, file.data, section.contents, start, end, out_at, address,
                               rt, ro, ri, ra, cols[0], cols[1], cols[2], type_map,
-                              ctx.tls_base_value, 0, 0, cols[3], tombstone=tombstone,
+                              0, 0, opts_table_base(ctx), cols[3], tombstone=tombstone,
                               context=str(file))
