@@ -152,6 +152,7 @@ def layout_memory(ctx) -> None:
     else:
         ptr = 1024 if opts.global_base is None else opts.global_base
     ctx.set_data_symbol("__global_base", ptr)
+    ctx.set_data_symbol("__table_base", opts.table_base)
     data_start = ptr
     ctx.set_data_symbol("__dso_handle", data_start)
     ctx.memory_align = 0

@@ -534,10 +534,15 @@ def calculate_exports(ctx: Context) -> None:
         if not ctx.is_exported(sym) or not sym.live:
             continue
         if sym.kind == SYMTAB_FUNCTION:
+            if sym.is_stub:
+                continue
             name = (sym.element.export_name if sym.element is not None else None) or sym.name
             exports.append((name, 0, layout.output_index(sym)))
         elif sym.kind == SYMTAB_GLOBAL:
-            if sym.global_type.mutable and sym.file is None and not sym.force_export:
+            # linker-made mutable globals (__stack_pointer) only where the output may export
+            # mutable globals, or when asked for by name
+            if sym.global_type.mutable and sym.synthetic and not sym.force_export \
+                    and "mutable-globals" not in ctx.features:
                 continue
             exports.append((sym.name, 3, layout.output_index(sym)))
         elif sym.kind == SYMTAB_TAG:
@@ -607,8 +612,8 @@ PASSES = (
     ("init functions", calculate_init_functions),
     ("synthetic functions", create_synthetic_functions),
     ("types", calculate_types),
-    ("exports", calculate_exports),
     ("target features", populate_target_features),
+    ("exports", calculate_exports),
     ("write output", write),
 )
 

@@ -232,6 +232,39 @@ class SymbolTable:
                 result[row] = sym
                 continue
             result[row] = self._resolve(sym, obj)
+        self._legacy_function_table(obj, syms)
+
+    def _legacy_function_table(self, obj, syms) -> None:
+        """Objects from before reference-types import the indirect function table without a
+        symbol for it; give them one (undefined, no-strip, live), as wasm-ld does."""
+        table_symbols = sum(1 for k in syms.kind if k == SYMTAB_TABLE)
+        table_count = len(obj.imported_tables) + len(obj.tables)
+        if table_count == table_symbols:
+            return
+        if table_symbols:
+            self.diag.error(f"{obj}: expected one symbol table entry for each of the "
+                            f"{table_count} table(s) present, but got {table_symbols} "
+                            f"symbol(s) instead.")
+            return
+        if obj.tables:
+            self.diag.error(f"{obj}: unexpected table definition(s) without corresponding "
+                            f"symbol-table entries.")
+            return
+        if len(obj.imported_tables) != 1:
+            self.diag.error(f"{obj}: multiple table imports, but no corresponding symbol-table "
+                            f"entries.")
+            return
+        imp = obj.imported_tables[0]
+        if imp.name != "__indirect_function_table" or imp.desc.element != 0x70:
+            self.diag.error(f"{obj}: table import {imp.name} is missing a symbol table entry.")
+            return
+        sym = Symbol(imp.name, SYMTAB_TABLE, WASM_SYM_UNDEFINED | WASM_SYM_NO_STRIP, UNDEFINED,
+                     obj)
+        sym.import_module, sym.import_name = imp.module, imp.name
+        sym.table_type = imp.desc
+        resolved = self._resolve(sym, obj)
+        resolved.live = True
+        obj.symbols.append(resolved)
 
     def _set_type(self, sym, kind, desc, obj) -> None:
         if kind == SYMTAB_FUNCTION:

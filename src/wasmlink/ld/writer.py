@@ -375,20 +375,25 @@ def opts_table_base(ctx) -> int:
     return ctx.options.table_base
 
 
-def merged_addends(file, r):
+def merged_addends(file, r, merged_symbols):
     """Addends of SECTION_OFFSET relocations into merged strings (.debug_str), redirected to
     the kept copy of their piece; the section symbol then counts from the merged chunk."""
-    symbols = file.symbols
-    merged = [s.kind == SYMTAB_SECTION and s.element is not None and s.element.merged_into
-              is not None for s in symbols]
-    if not any(merged):
+    types = r.type.tobytes()
+    at = types.find(b"\x09")
+    if at < 0:
         return r.addend
     from .merge_strings import merged_offset
-    addend = array.array("q", r.addend)
-    for k, (t, i) in enumerate(zip(r.type, r.index)):
-        if t == SECTION_OFFSET_I32 and merged[i]:
-            addend[k] = merged_offset(symbols[i].element, addend[k])
-    return addend
+    symbols = file.symbols
+    index = r.index
+    addend = None
+    while at >= 0:
+        i = index[at]
+        if i in merged_symbols:
+            if addend is None:
+                addend = array.array("q", r.addend)
+            addend[at] = merged_offset(symbols[i].element, addend[at])
+        at = types.find(b"\x09", at + 1)
+    return r.addend if addend is None else addend
 
 
 def relocate_all(ctx, out, custom_placements) -> None:
@@ -397,6 +402,8 @@ def relocate_all(ctx, out, custom_placements) -> None:
         relocs = ctx._relocations_of(file)
         cols = symbol_columns(ctx, file)
         type_map = array.array("I", file.type_map or [0])
+        merged_symbols = {i for i, sym in enumerate(file.symbols) if sym.kind == SYMTAB_SECTION
+                          and sym.element is not None and sym.element.merged_into is not None}
         sections = file.module.sections
         targets = []
         code = file.module.section(10)
@@ -422,8 +429,10 @@ def relocate_all(ctx, out, custom_placements) -> None:
             if r is None:
                 empty_b, empty_i, empty_q = array.array("B"), array.array("I"), array.array("q")
                 rt, ro, ri, ra = empty_b, empty_i, empty_i, empty_q
+            elif merged_symbols and chunks[0].kind == "custom":
+                rt, ro, ri, ra = r.type, r.offset, r.index, merged_addends(file, r, merged_symbols)
             else:
-                rt, ro, ri, ra = r.type, r.offset, r.index, merged_addends(file, r)
+                rt, ro, ri, ra = r.type, r.offset, r.index, r.addend
             copy_and_relocate(out, file.data, section.contents, start, end, out_at, address,
                               rt, ro, ri, ra, cols[0], cols[1], cols[2], type_map,
                               0, 0, opts_table_base(ctx), cols[3], tombstone=tombstone,

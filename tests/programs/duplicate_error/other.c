@@ -1,0 +1,1 @@
+int duplicate_counter(void) { return 2; }
