@@ -118,6 +118,7 @@ class ObjFile:
         except ParseError as e:
             raise e.in_file(name)
         self.live = False
+        self.explicit = False             # given on the command line, not pulled from an archive
         self.symbols: list = []           # per symbol-table row: the Symbol it resolved to
         m = self.module
         self.types = m.types

@@ -99,7 +99,8 @@ class Context:
     def _load_member(self, member) -> None:
         self.add_object(member.load())
 
-    def add_object(self, obj: ObjFile) -> None:
+    def add_object(self, obj: ObjFile, explicit: bool = False) -> None:
+        obj.explicit = explicit              # on the command line (or --whole-archive)
         self.symtab.add_object(obj)
         self.objects.append(obj)             # after its own extractions, as lld orders them
 
@@ -144,7 +145,7 @@ def read_inputs(ctx: Context) -> None:
                         break
                     ctx.symtab.add_lazy(name, lazy)
                 continue
-            ctx.add_object(f)
+            ctx.add_object(f, explicit=True)
             continue
         ctx.archives.append(f)
         read_imports_file(ctx, inp.path)
@@ -152,7 +153,7 @@ def read_inputs(ctx: Context) -> None:
             for member in f.members:
                 if f.archive.member_kind(member.index) == "module":
                     member.extracted = True
-                    ctx.add_object(f.load(member.index))
+                    ctx.add_object(f.load(member.index), explicit=True)
             continue
         for index, names in f.member_symbols():
             member = f.members[index]
@@ -184,8 +185,9 @@ def create_synthetic_symbols(ctx: Context) -> None:
         sp = InputElement(None, 3, 0, GlobalType(I32, True), b"\x41\x00\x0b")
         sp.name = "__stack_pointer"
         ctx.synthetic_globals.append(sp)
-        ctx.stack_pointer = st.add_synthetic("__stack_pointer", SYMTAB_GLOBAL,
-                                             WASM_SYM_VISIBILITY_HIDDEN, sp)
+        # default visibility, as wasm-ld-22 makes it: --export-dynamic exports it (where the
+        # output may export mutable globals)
+        ctx.stack_pointer = st.add_synthetic("__stack_pointer", SYMTAB_GLOBAL, 0, sp)
         ctx.stack_pointer.global_type = sp.type
         ctx.stack_pointer.live = True
         sp.live = True
@@ -283,8 +285,44 @@ def demote_lazy_symbols(ctx: Context) -> None:
                 sym.flags = (sym.flags & ~3) | WASM_SYM_BINDING_WEAK
 
 
+def wrap_symbols(ctx: Context) -> None:
+    """--wrap=foo: references to foo go to __wrap_foo, references to __real_foo to foo."""
+    st = ctx.symtab
+    swaps = []
+    for name in ctx.options.wrap:
+        sym = st.find(name)
+        if sym is None:
+            continue
+        real = _undefined_function(ctx, f"__real_{name}")
+        wrap = _undefined_function(ctx, f"__wrap_{name}")
+        wrap.used_in_regular_obj = True
+        swaps.append((sym, real, wrap))
+    if not swaps:
+        return
+    mapping = {}
+    for sym, real, wrap in swaps:
+        mapping[id(sym)] = wrap
+        mapping[id(real)] = sym
+    for file in ctx.objects:
+        file.symbols = [mapping.get(id(s), s) for s in file.symbols]
+    for sym, real, wrap in swaps:
+        st.by_name[real.name] = sym
+        st.by_name[sym.name] = wrap
+
+
+def _undefined_function(ctx: Context, name: str) -> Symbol:
+    st = ctx.symtab
+    sym = st.find(name)
+    if sym is None:
+        sym = st.insert(Symbol(name, SYMTAB_FUNCTION, 0x10, UNDEFINED))
+    elif sym.state == LAZY:
+        st.extract(sym)
+    return sym
+
+
 def finish_resolution(ctx: Context) -> None:
     create_optional_symbols(ctx)
+    wrap_symbols(ctx)
     handle_weak_undefines(ctx)
     if ctx.entry is not None:
         ctx.entry.set_hidden(False)

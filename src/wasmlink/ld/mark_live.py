@@ -73,6 +73,14 @@ def mark_live(ctx) -> None:
     if ctx.call_dtors is not None:
         enqueue(ctx.call_dtors)
     for file in ctx.objects:
+        # objects given on the command line are live from the start: their constructors run
+        # and their retained segments stay, even if nothing refers to them
+        if file.explicit and not file.live:
+            file.live = True
+            enqueue_init_functions(file)
+            for seg in file.segments:
+                if seg.is_retained:
+                    enqueue_chunk(seg)
         # custom sections are always kept (debug info is pruned by tombstones, not gc)
         for c in file.customs:
             if not c.discarded:

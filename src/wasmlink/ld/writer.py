@@ -109,12 +109,15 @@ def write_output(ctx) -> None:
     for name, chunks in customs:
         size = sum(c.end - c.start for c in chunks)
         add(0, [("custom", name, size, chunks)])
-    if not opts.strip_all:
+    # --strip-all drops the sections the linker writes for tools, unless --keep-section names them
+    def keep(name):
+        return not opts.strip_all or name in opts.keep_sections
+    if keep("name"):
         add(0, [name_section(ctx, data_segments)])
-    producers = producers_section(ctx)
+    producers = producers_section(ctx) if keep("producers") else None
     if producers is not None:
         add(0, [producers])
-    features = target_features_section(ctx)
+    features = target_features_section(ctx) if keep("target_features") else None
     if features is not None:
         add(0, [features])
 
@@ -245,10 +248,15 @@ def name_section(ctx, data_segments) -> bytes:
     def subsection(kind, body: bytes) -> bytes:
         return bytes([kind]) + u32(len(body)) + body
 
-    from .demangle import demangle
-    if not ctx.options.demangle:
-        def demangle(name):
-            return name
+    from .demangle import demangle_all
+    table = {}
+    if ctx.options.demangle:
+        wanted = [s.name for s in ctx.imported_functions]
+        wanted += [f.symbol_name.rpartition(":")[2] for f in ctx.functions if f.symbol_name]
+        table = demangle_all(wanted)
+
+    def demangle(name):
+        return table.get(name, name)
     module_name = ctx.options.soname or os.path.basename(ctx.options.output)
     out = subsection(0, encode_name(module_name))
     names = []
