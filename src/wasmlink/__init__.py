@@ -12,8 +12,8 @@ from __future__ import annotations
 from .errors import ParseError, UnsupportedError, UsageError, WasmlinkError
 
 __version__ = "0.1.0"
-__all__ = ["read", "inspect", "encode_module", "write_module", "WasmlinkError", "ParseError",
-           "UnsupportedError", "UsageError", "__version__"]
+__all__ = ["read", "inspect", "encode_module", "write_module", "link", "LinkResult",
+           "WasmlinkError", "ParseError", "UnsupportedError", "UsageError", "__version__"]
 
 
 def read(path):
@@ -42,3 +42,69 @@ def write_module(module, path) -> None:
     from .binary.encode import module_chunks
     from .output import write_atomically
     write_atomically(path, module_chunks(module))
+
+
+class LinkResult:
+    """What ``link`` made: the output path and size, what it kept, and where the time went."""
+
+    __slots__ = ("output", "size", "functions", "globals", "data_segments", "imports",
+                 "exports", "objects", "timings", "warnings")
+
+    def __init__(self, ctx):
+        self.output = ctx.options.output
+        self.size = getattr(ctx, "output_size", None)
+        self.functions = len(ctx.imported_functions) + len(ctx.functions)
+        self.globals = len(ctx.imported_globals) + len(ctx.globals)
+        self.data_segments = len(ctx.segments)
+        self.imports = [(s.import_module or "env", s.import_name or s.name) for s in ctx.imports]
+        self.exports = [name for name, _, _ in ctx.exports]
+        self.objects = [str(f) for f in ctx.objects]       # in link order, members included
+        self.timings = dict(ctx.timings)                   # pass name -> seconds
+        self.warnings = list(ctx.diag.warnings)
+
+    def __repr__(self) -> str:
+        return (f"LinkResult({self.output!r}, {self.size} bytes, {self.functions} functions, "
+                f"{len(self.exports)} exports)")
+
+
+def link_arguments(inputs, output, options: dict) -> list[str]:
+    """The wasm-ld command line for ``link``'s keyword options (see ``link``)."""
+    argv = ["-o", str(output)]
+    for key, value in options.items():
+        if value is None or value is False:
+            continue
+        if key == "stack_size":
+            argv += ["-z", f"stack-size={value}"]
+            continue
+        if key == "library_paths":
+            argv += [f"-L{v}" for v in value]
+            continue
+        if key == "libraries":
+            argv += [f"-l{v}" for v in value]
+            continue
+        flag = "--" + key.replace("_", "-")
+        if key in ("exports", "undefined"):
+            flag = "--export" if key == "exports" else "--undefined"
+        if value is True:
+            argv.append(flag)
+        elif isinstance(value, (list, tuple, set)):
+            argv += [f"{flag}={v}" for v in value]
+        else:
+            argv.append(f"{flag}={value}")
+    return argv + [str(i) for i in inputs]
+
+
+def link(inputs, output, **options) -> LinkResult:
+    """Statically link relocatable objects and archives into a module, as ``wasmlink ld``.
+
+    Options are wasm-ld's, spelled with underscores: ``entry="_start"``, ``no_entry=True``,
+    ``exports=["f", "g"]``, ``allow_undefined=True``, ``import_memory=True``,
+    ``stack_size=1048576``, ``global_base=1024``, ``gc_sections=False``... (a list repeats the
+    option; ``libraries``/``library_paths`` are ``-l``/``-L``). Raises LinkError (every error
+    of the link, one per line) or UsageError; writes nothing on failure."""
+    from .ld.link import Context, run
+    from .ld.options import parse_args
+    opts, parsed_inputs = parse_args(link_arguments(inputs, output, dict(options)))
+    import io
+    ctx = run(Context(opts, parsed_inputs, stream=io.StringIO()))
+    return LinkResult(ctx)
