@@ -113,6 +113,8 @@ def main():
     ap.add_argument("--only", nargs="*")
     args = ap.parse_args()
     ours = console_script("wasmlink-ld")
+    # byte-compile as `pip install` does (this machine sets PYTHONDONTWRITEBYTECODE)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src")], check=True)
     print(f"# wasmlink-ld vs {REFERENCE}; {machine()}; medians of {args.runs} interleaved runs")
     workdir = CACHE / "out"
     workdir.mkdir(parents=True, exist_ok=True)

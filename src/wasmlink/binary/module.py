@@ -95,13 +95,18 @@ class Module:
             raise ParseError("expected a core module, found a component", start, path=path)
         self.scan_result = result
         self.sections = sections_of(data, result)
+        # standard sections occur at most once: index them by id
+        self._by_id = {s.id: s for s in self.sections if s.id}
         self._decoded: dict[int, tuple] = {}
         self._linking = None
+        self._imported: dict[int, list] = {}
 
     # -- locating sections ------------------------------------------------------------------
     def section(self, section_id: int) -> Section | None:
+        if section_id:
+            return self._by_id.get(section_id)
         for s in self.sections:
-            if s.id == section_id:
+            if s.id == 0:
                 return s
         return None
 
@@ -194,7 +199,10 @@ class Module:
         return self._items(13, [])
 
     def imported(self, kind: int) -> list:
-        return [i for i in self.imports if i.kind == kind]
+        found = self._imported.get(kind)
+        if found is None:
+            found = self._imported[kind] = [i for i in self.imports if i.kind == kind]
+        return found
 
     # -- relocatable objects ------------------------------------------------------------------
     def external_name(self, kind: int, index: int) -> str | None:
