@@ -55,7 +55,7 @@ class InputChunk:
         self.symbol_name = None
         self.export_name = None
         self.function_index = -1
-        self.table_index = 0      # slot in the indirect function table (0: none)
+        self.table_index = -1     # slot in the indirect function table (-1: none)
         self.body = None          # synthetic chunks: their bytes (functions: with size field)
         self.merged_into = None   # mergeable strings: the MergedStrings that holds them
         self.piece_starts = None
@@ -103,13 +103,14 @@ class InputElement:
 class ObjFile:
     """A relocatable object (a file on the command line, or an extracted archive member)."""
 
-    def __init__(self, data, start: int, end: int, name: str, mapped=None, archive=None):
+    def __init__(self, data, start: int, end: int, name: str, mapped=None, archive=None,
+                 module=None):
         self.name = name                  # display name: "x.o" or "libc.a(printf.o)"
         self.mapped = mapped
         self.archive = archive
         self.data = data
         try:
-            self.module = Module(data, start, end, path=name)
+            self.module = module if module is not None else Module(data, start, end, path=name)
             if not self.module.is_relocatable:
                 raise LinkError("not a relocatable wasm file: no linking section (compile with "
                                 "`-c`, or link an already linked module with a component tool)",
@@ -129,6 +130,7 @@ class ObjFile:
         self.imported_tags = [i for i in imports if i.kind == TAG]
         self.type_map = None
         self.type_used = [False] * len(self.types)
+        self._relocs = None
         self._build_chunks()
 
     def __str__(self) -> str:
@@ -199,15 +201,82 @@ class ObjFile:
 
     # -- relocations, by target section ------------------------------------------------------
     def relocations(self) -> dict[int, object]:
-        """section index -> RelocSection (native columns)."""
-        try:
-            return {r.target: r for r in self.module.relocations()}
-        except ParseError as e:
-            raise e.in_file(self.name)
+        """section index -> RelocSection (native columns), decoded once."""
+        relocs = self._relocs
+        if relocs is None:
+            try:
+                relocs = self._relocs = {r.target: r for r in self.module.relocations()}
+            except ParseError as e:
+                raise e.in_file(self.name)
+        return relocs
+
+    def called_rows(self) -> set[int]:
+        """Symbol-table rows that the code calls (R_WASM_FUNCTION_INDEX_LEB), as opposed to
+        only taking their address: PIC imports a function only when it is called."""
+        code = self.module.section(10)
+        if code is None:
+            return set()
+        r = self.relocations().get(self.sections.index(code))
+        if r is None:
+            return set()
+        types, index = r.type.tobytes(), r.index
+        rows = set()
+        at = types.find(b"\x00")
+        while at >= 0:
+            rows.add(index[at])
+            at = types.find(b"\x00", at + 1)
+        return rows
 
     def section_contents_offset(self, position: int) -> int:
         s = self.sections[position]
         return s.contents
+
+
+class SharedFile:
+    """A shared library on the command line (a module with "dylink.0" and no "linking"
+    section, lld's SharedFile): its exported functions and data satisfy symbols, which the
+    output imports at run time; it becomes a `needed` entry of the output's dylink.0."""
+
+    # exports that belong to the library itself (lld leaves them out of the symbol table)
+    DSO_LOCAL = ("__wasm_apply_data_relocs", "__wasm_call_ctors")
+
+    def __init__(self, path: str, mapped: MappedFile, module: Module):
+        self.name = path
+        self.mapped = mapped
+        self.module = module
+        self.live = True
+
+    def __str__(self) -> str:
+        return self.name
+
+    def exported_symbols(self):
+        """(name, kind, flags, signature) of each export that becomes a shared symbol: functions,
+        and globals (data addresses); flags from the dylink.0 export info (TLS)."""
+        from ..binary.dylink import decode_dylink
+        m = self.module
+        section = m.custom("dylink.0")
+        flags_by_name = {}
+        if section is not None:
+            info = decode_dylink(m.data, section.contents, section.end - section.contents)
+            flags_by_name = {e.name: e.flags for e in info.export_info}
+        imported_funcs = [i for i in m.imports if i.kind == FUNC]
+        types = m.types
+        out = []
+        for e in m.exports:
+            name = e.name
+            if name in self.DSO_LOCAL or name.startswith("__start_") \
+                    or name.startswith("__stop_"):
+                continue
+            flags = flags_by_name.get(name, 0)
+            if e.kind == FUNC:
+                if e.index < len(imported_funcs):
+                    sig = types[imported_funcs[e.index].desc]
+                else:
+                    sig = types[m.functions[e.index - len(imported_funcs)]]
+                out.append((name, SYMTAB_FUNCTION, flags, sig))
+            elif e.kind == GLOBAL:
+                out.append((name, SYMTAB_DATA, flags, None))
+        return out
 
 
 class LazyMember:
@@ -304,7 +373,13 @@ def open_input(path: str):
     mapped = MappedFile(path)
     kind = detect_kind(mapped.data)
     if kind in ("module",):
-        return ObjFile(mapped.data, 0, len(mapped.data), path, mapped=mapped)
+        try:
+            module = Module(mapped.data, 0, len(mapped.data), path=path)
+        except ParseError as e:
+            raise e.in_file(path)
+        if not module.is_relocatable and module.custom("dylink.0") is not None:
+            return SharedFile(path, mapped, module)
+        return ObjFile(mapped.data, 0, len(mapped.data), path, mapped=mapped, module=module)
     if kind == "archive":
         return ArchiveFile(path, mapped)
     if kind == "thin-archive":

@@ -230,7 +230,7 @@ def assign_indexes(ctx) -> None:
                 chunk.function_index = n
                 ctx.functions.append(chunk)
                 n += 1
-    g = len(ctx.imported_globals)
+    g = len(ctx.imported_globals) + len(ctx.got_imports)
     for element in ctx.synthetic_globals:
         if element.live:
             element.out_index = g
@@ -242,6 +242,9 @@ def assign_indexes(ctx) -> None:
                 element.out_index = g
                 ctx.globals.append(element)
                 g += 1
+    for sym in ctx.internal_got:          # GOT entries defined here follow the input globals
+        sym.got_index = g
+        g += 1
     t = len(ctx.imported_tags)
     for file in ctx.objects:
         for element in file.tags:
@@ -268,7 +271,8 @@ def output_index(sym) -> int:
     if sym.is_defined:
         e = sym.element
         if sym.kind == SYMTAB_FUNCTION:
-            return e.function_index
+            # a weak definition of -shared is also imported: calls go to the import
+            return sym.index if sym.index >= 0 else e.function_index
         return e.out_index
     return sym.index
 

@@ -1,9 +1,11 @@
 """The static link, pass by pass (lld's Driver::linkerMain and Writer::run, in that order):
 
     read inputs → resolve symbols (archives extract lazily) → synthetic and optional symbols
-    → mark live (--gc-sections) → output segments → memory layout → imports → scan relocations
-    (table slots, undefined symbols) → indexes → init functions → synthetic code → types,
-    exports → write (native copy-and-relocate) → rename into place
+    → mark live (--gc-sections) → output segments → memory layout (and target features; PIC:
+    one combined segment) → imports → scan relocations (table slots, GOT entries, undefined
+    symbols) → PIC functions (__wasm_apply_data_relocs, __wasm_init_memory, start) → indexes
+    → init functions → synthetic code → types, exports → write (native copy-and-relocate)
+    → rename into place
 
 Each pass is timed (`--verbose` prints the times); link errors are collected and raised at the
 pass boundaries, all together, naming every file involved.
@@ -19,9 +21,9 @@ from ..binary.linking import (
 )
 from ..binary.types import FUNCREF, I32, FuncType, GlobalType, Limits, TableType
 from ..errors import LinkError
-from . import layout, synthetic
+from . import layout, pic, synthetic
 from .diagnostics import Diagnostics
-from .input_files import ArchiveFile, InputElement, LazyObject, ObjFile, open_input
+from .input_files import ArchiveFile, InputElement, LazyObject, ObjFile, SharedFile, open_input
 from .mark_live import TABLE_INDEX_TYPES, TYPE_INDEX_LEB, mark_live
 from .symbol_table import DEFINED, LAZY, UNDEFINED, Symbol, SymbolTable
 
@@ -38,6 +40,7 @@ class Context:
         self.diag = Diagnostics(options.error_limit, options.fatal_warnings, stream, prog)
         self.objects: list[ObjFile] = []
         self.archives: list[ArchiveFile] = []
+        self.shared_files: list[SharedFile] = []
         self.symtab = SymbolTable(options, self.diag, self._load_member)
         self.is_pic = bool(options.pie or options.shared)
         self.timings: list[tuple[str, float]] = []
@@ -73,6 +76,17 @@ class Context:
         self.exports = []
         self.data_address_globals = []
         self._reloc_cache = {}
+        # PIC (pic.py): the loader's bases, GOT entries, run-time relocation functions
+        self.memory_base = None
+        self.table_base = None
+        self.got_imports = []           # symbols imported as GOT.mem.* / GOT.func.* globals
+        self.internal_got = []          # symbols with a GOT global defined here
+        self.needs_function_table = False
+        self.apply_data_relocs = None
+        self.apply_global_relocs = None
+        self.init_memory = None
+        self.start_function = None
+        self.features = set()
 
     # -- helpers the passes share ------------------------------------------------------------
     def timed(self, name, fn):
@@ -137,6 +151,14 @@ class Context:
 def read_inputs(ctx: Context) -> None:
     for inp in ctx.inputs:
         f = open_input(inp.path)
+        if isinstance(f, SharedFile):
+            if inp.is_static:
+                ctx.diag.error(f"attempted static link of dynamic object {inp.path}")
+                continue
+            ctx.shared_files.append(f)
+            for name, kind, flags, signature in f.exported_symbols():
+                ctx.symtab.add_shared(name, kind, flags, f, signature)
+            continue
         if isinstance(f, ObjFile):
             if inp.lazy:                          # --start-lib ... --end-lib
                 lazy = LazyObject(f)
@@ -181,7 +203,9 @@ def create_synthetic_symbols(ctx: Context) -> None:
     ctx.call_ctors = st.add_synthetic("__wasm_call_ctors", SYMTAB_FUNCTION,
                                       WASM_SYM_VISIBILITY_HIDDEN, call_ctors)
     ctx.call_ctors.signature = synthetic.NULL_SIGNATURE
-    if not ctx.is_pic:
+    if ctx.is_pic:
+        pic.create_pic_globals(ctx)
+    else:
         sp = InputElement(None, 3, 0, GlobalType(I32, True), b"\x41\x00\x0b")
         sp.name = "__stack_pointer"
         ctx.synthetic_globals.append(sp)
@@ -329,7 +353,9 @@ def finish_resolution(ctx: Context) -> None:
     demote_lazy_symbols(ctx)
 
 
-def resolve_function_table(ctx: Context) -> None:
+def resolve_function_table(ctx: Context, required: bool = False) -> None:
+    """The indirect function table: the inputs' own symbol for it, imported or defined here
+    (required: a GOT entry gave a function a slot though no input names the table)."""
     existing = ctx.symtab.find(FUNCTION_TABLE_NAME)
     opts = ctx.options
     if existing is not None:
@@ -343,8 +369,15 @@ def resolve_function_table(ctx: Context) -> None:
         if existing is not None:
             existing.import_module, existing.import_name = "env", FUNCTION_TABLE_NAME
             ctx.function_table = existing
+        elif required:
+            sym = ctx.symtab.insert(Symbol(FUNCTION_TABLE_NAME, SYMTAB_TABLE,
+                                           WASM_SYM_VISIBILITY_HIDDEN | 0x10, UNDEFINED))
+            sym.import_module, sym.import_name = "env", FUNCTION_TABLE_NAME
+            sym.table_type = TableType(FUNCREF, Limits(0, 0))
+            sym.live = sym.used_in_regular_obj = True
+            ctx.function_table = sym
         return
-    if (existing is not None and existing.live) or opts.export_table or \
+    if required or (existing is not None and existing.live) or opts.export_table or \
             (existing is None and uses_function_table(ctx)):
         table = InputElement(None, 1, 0, TableType(FUNCREF, Limits(0, 0)))
         table.name = FUNCTION_TABLE_NAME
@@ -378,6 +411,7 @@ def gc(ctx: Context) -> None:
 def create_segments(ctx: Context) -> None:
     ctx.segments = layout.create_output_segments(ctx)
     layout.layout_memory(ctx)
+    populate_target_features(ctx)
     for seg in ctx.segments:
         name = seg.name
         if name.replace("_", "a").isalnum() and not name[0].isdigit():
@@ -391,16 +425,30 @@ def create_segments(ctx: Context) -> None:
                 ctx.diag.error(f"symbol exported via --export not found: {name}")
             elif policy == "warn":
                 ctx.diag.warn(f"symbol exported via --export not found: {name}")
+    if ctx.is_pic and not ctx.options.shared_memory:
+        pic.combine_segments(ctx)
 
 
 def should_import(ctx: Context, sym: Symbol) -> bool:
-    if sym.kind == SYMTAB_DATA or not sym.live or not sym.used_in_regular_obj:
+    if sym.kind == SYMTAB_DATA or not sym.live:
         return False
+    opts = ctx.options
+    # a weak definition in a shared library may be overridden by another module: it is both
+    # imported and exported (every object's symbol counts as used in lld)
+    if opts.shared and sym.is_weak and sym.is_defined and not sym.is_hidden \
+            and not sym.synthetic:
+        return True
+    if not sym.used_in_regular_obj:
+        return False
+    if sym.is_shared:
+        return True
     if sym.state != UNDEFINED:
         return False
     if sym.is_weak and not ctx.is_pic:
         return False
-    opts = ctx.options
+    # PIC imports functions it calls; addresses go through GOT.func imports
+    if ctx.is_pic and sym.kind == SYMTAB_FUNCTION and not sym.called_directly:
+        return False
     if ctx.is_pic or opts.import_undefined or opts.unresolved_symbols == "import-dynamic":
         return True
     if sym.name in opts.allow_undefined_symbols:
@@ -428,8 +476,11 @@ def _add_import(ctx: Context, sym: Symbol) -> None:
 
 
 def scan_relocations(ctx: Context) -> None:
-    """Table slots for address-taken functions, used types, and undefined-symbol errors."""
+    """Table slots for address-taken functions, used types, GOT entries (pic.py), and
+    undefined-symbol errors."""
     opts = ctx.options
+    dynamic = pic.is_dynamic(ctx) or bool(ctx.shared_files)
+    is_pic = ctx.is_pic
     for file in ctx.objects:
         file.type_map = [0] * len(file.types)
         relocs = ctx._relocations_of(file)
@@ -450,14 +501,16 @@ def scan_relocations(ctx: Context) -> None:
                         file.type_map[i] = ctx.types.register(file.types[i])
                     continue
                 sym = symbols[i]
-                if t in TABLE_INDEX_TYPES and sym.kind == SYMTAB_FUNCTION:
-                    if not sym.is_stub and not sym.get_table_index() and \
-                            (sym.is_defined or sym.index >= 0):
-                        sym.set_table_index(opts.table_base + len(ctx.table_entries))
-                        ctx.table_entries.append(sym)
+                if dynamic or t in GOT_TYPES:
+                    pic.scan_relocation(ctx, file, t, sym)
+                elif t in TABLE_INDEX_TYPES and sym.kind == SYMTAB_FUNCTION:
+                    pic.add_table_entry(ctx, sym)
                 if sym.state == UNDEFINED and not sym.is_weak and chunk.kind != "custom":
-                    if sym.index < 0 or sym.kind == SYMTAB_DATA:
+                    if sym.index < 0 or sym.kind == SYMTAB_DATA or is_pic:
                         report_undefined(ctx, file, sym)
+
+
+GOT_TYPES = {7, 13}          # GLOBAL_INDEX_LEB/I32: against a function or data symbol, its GOT entry
 
 
 def report_undefined(ctx: Context, file, sym: Symbol) -> None:
@@ -469,13 +522,54 @@ def report_undefined(ctx: Context, file, sym: Symbol) -> None:
     if sym.name in opts.allow_undefined_symbols:
         return
     policy = opts.unresolved_symbols
-    if policy == "ignore-all":
+    if policy in ("ignore-all", "import-dynamic"):
         return
     message = f"{file}: undefined symbol: {sym.name}"
     if policy == "warn":
         ctx.diag.warn(message)
     else:
         ctx.diag.error(message)
+
+
+def create_pic_functions(ctx: Context) -> None:
+    """Writer::createSyntheticInitFunctions: __wasm_apply_data_relocs (its body now: it names
+    imported GOT entries and link-time addresses), __wasm_init_memory,
+    __wasm_apply_global_relocs and the start function that runs them."""
+    if (ctx.needs_function_table or (ctx.is_pic and ctx.table_entries)) \
+            and ctx.function_table is None:
+        resolve_function_table(ctx, required=True)
+        table = ctx.function_table
+        if table is not None and not table.is_defined:
+            _add_import(ctx, table)
+    if ctx.options.relocatable:
+        return
+    body = pic.apply_data_relocs_body(ctx)
+    if body is not None:
+        ctx.apply_data_relocs = _add_synthetic_function(
+            ctx, "__wasm_apply_data_relocs", WASM_SYM_EXPORTED, body)
+    if any(pic.needs_passive_init(ctx, s) for s in ctx.segments) and not ctx.options.shared_memory:
+        ctx.init_memory = _add_synthetic_function(
+            ctx, "__wasm_init_memory", WASM_SYM_VISIBILITY_HIDDEN, pic.init_memory_body(ctx))
+    if pic.needs_global_relocs(ctx):
+        ctx.apply_global_relocs = _add_synthetic_function(
+            ctx, "__wasm_apply_global_relocs", WASM_SYM_VISIBILITY_HIDDEN, None)
+    if ctx.init_memory is not None and ctx.apply_global_relocs is not None:
+        ctx.start_function = _add_synthetic_function(
+            ctx, "__wasm_start", WASM_SYM_VISIBILITY_HIDDEN, None)
+    else:
+        ctx.start_function = ctx.init_memory or ctx.apply_global_relocs
+
+
+def _add_synthetic_function(ctx: Context, name: str, flags: int, body):
+    chunk = synthetic.synthetic_function(name, synthetic.NULL_SIGNATURE)
+    chunk.live = True
+    if body is not None:
+        synthetic.set_body(chunk, body)
+    ctx.synthetic_functions.append(chunk)
+    sym = ctx.symtab.add_synthetic(name, SYMTAB_FUNCTION, flags, chunk)
+    sym.signature = synthetic.NULL_SIGNATURE
+    sym.live = True
+    return sym
 
 
 def finalize_function_table(ctx: Context) -> None:
@@ -519,6 +613,11 @@ def create_synthetic_functions(ctx: Context) -> None:
                  for _, sym in ctx.init_functions]
         synthetic.set_body(cc.element, synthetic.call_ctors_body(calls))
     opts = ctx.options
+    if ctx.apply_global_relocs is not None:
+        synthetic.set_body(ctx.apply_global_relocs.element, pic.apply_global_relocs_body(ctx))
+    if ctx.start_function is not None and ctx.start_function.element.body is None:
+        synthetic.set_body(ctx.start_function.element, pic.start_body(
+            ctx, layout.output_index(ctx.apply_global_relocs), layout.output_index(ctx.init_memory)))
     if not ctx.is_pic and not cc.used_in_regular_obj and not ctx.is_exported(cc):
         create_command_export_wrappers(ctx)
 
@@ -567,7 +666,8 @@ def calculate_exports(ctx: Context) -> None:
     exports = ctx.exports
     if opts.export_memory_name is not None:
         exports.append((opts.export_memory_name, 2, 0))
-    global_index = len(ctx.imported_globals) + len(ctx.globals)
+    global_index = len(ctx.imported_globals) + len(ctx.got_imports) + len(ctx.globals) \
+        + len(ctx.internal_got)
     for sym in ctx.symtab.symbols():
         if not ctx.is_exported(sym) or not sym.live:
             continue
@@ -575,7 +675,7 @@ def calculate_exports(ctx: Context) -> None:
             if sym.is_stub:
                 continue
             name = (sym.element.export_name if sym.element is not None else None) or sym.name
-            exports.append((name, 0, layout.output_index(sym)))
+            exports.append((name, 0, sym.element.function_index))
         elif sym.kind == SYMTAB_GLOBAL:
             # linker-made mutable globals (__stack_pointer) only where the output may export
             # mutable globals, or when asked for by name
@@ -645,12 +745,12 @@ PASSES = (
     ("layout memory", create_segments),
     ("calculate imports", calculate_imports),
     ("scan relocations", scan_relocations),
+    ("pic functions", create_pic_functions),
     ("finalize table", finalize_function_table),
     ("assign indexes", indexes),
     ("init functions", calculate_init_functions),
     ("synthetic functions", create_synthetic_functions),
     ("types", calculate_types),
-    ("target features", populate_target_features),
     ("exports", calculate_exports),
     ("write output", write),
 )

@@ -72,6 +72,9 @@ def mark_live(ctx) -> None:
             enqueue(sym)
     if ctx.call_dtors is not None:
         enqueue(ctx.call_dtors)
+    if ctx.is_pic:
+        # the loader calls a PIC module's constructors
+        enqueue(ctx.call_ctors)
     for file in ctx.objects:
         # objects given on the command line are live from the start: their constructors run
         # and their retained segments stay, even if nothing refers to them

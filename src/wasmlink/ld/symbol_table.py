@@ -15,6 +15,7 @@ the way lld keeps them; the per-relocation work never touches them (see writer.p
 """
 from __future__ import annotations
 
+from ..errors import LinkError
 from ..binary.linking import (
     SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_SECTION, SYMTAB_TABLE, SYMTAB_TAG,
     WASM_SYM_BINDING_LOCAL, WASM_SYM_BINDING_MASK, WASM_SYM_BINDING_WEAK, WASM_SYM_EXPLICIT_NAME,
@@ -25,7 +26,7 @@ from ..binary.linking import (
 KIND_NAMES = {SYMTAB_FUNCTION: "function", SYMTAB_DATA: "data", SYMTAB_GLOBAL: "global",
               SYMTAB_SECTION: "section", SYMTAB_TAG: "tag", SYMTAB_TABLE: "table"}
 
-DEFINED, UNDEFINED, LAZY = 0, 1, 2
+DEFINED, UNDEFINED, LAZY, SHARED = 0, 1, 2, 3     # SHARED: exported by a shared library input
 
 
 class Symbol:
@@ -36,7 +37,8 @@ class Symbol:
     __slots__ = ("name", "kind", "flags", "state", "file", "element", "offset", "size",
                  "signature", "global_type", "table_type", "import_module", "import_name",
                  "used_in_regular_obj", "live", "force_export", "table_index", "index", "va",
-                 "lazy", "is_stub", "synthetic", "referenced_by")
+                 "lazy", "is_stub", "synthetic", "referenced_by", "got_index", "requires_got",
+                 "called_directly")
 
     def __init__(self, name: str, kind: int, flags: int, state: int, file=None):
         self.name = name
@@ -55,13 +57,16 @@ class Symbol:
         self.used_in_regular_obj = False
         self.live = False
         self.force_export = False
-        self.table_index = 0         # slot in the indirect function table (0: none)
+        self.table_index = -1        # slot in the indirect function table (-1: none)
         self.index = -1              # output function/global/table/tag index
         self.va = None               # synthetic data symbols: their address
         self.lazy = None             # LazyMember while LAZY
         self.is_stub = False
         self.synthetic = False
         self.referenced_by = None    # files with undefined references (for diagnostics)
+        self.got_index = -1          # PIC: the global holding its address (GOT entry)
+        self.requires_got = False    # PIC: has an internal (linker-defined) GOT entry
+        self.called_directly = False # a function some input calls (not only takes the address of)
 
     # -- flags -------------------------------------------------------------------------------
     @property
@@ -75,6 +80,10 @@ class Symbol:
     @property
     def is_lazy(self) -> bool:
         return self.state == LAZY
+
+    @property
+    def is_shared(self) -> bool:
+        return self.state == SHARED
 
     @property
     def is_weak(self) -> bool:
@@ -103,7 +112,7 @@ class Symbol:
             self.flags &= ~WASM_SYM_VISIBILITY_HIDDEN
 
     def get_table_index(self) -> int:
-        """The function's slot in the indirect function table (0: none). A defined function's
+        """The function's slot in the indirect function table (-1: none; PIC slots start at 0). A defined function's
         slot belongs to its body, so every alias of it shares one."""
         if self.state == DEFINED and self.element is not None:
             return self.element.table_index
@@ -122,8 +131,22 @@ class Symbol:
         return self.element
 
     def __repr__(self) -> str:
-        state = ("defined", "undefined", "lazy")[self.state]
+        state = ("defined", "undefined", "lazy", "shared")[self.state]
         return f"<{KIND_NAMES.get(self.kind)} {self.name} {state}>"
+
+
+def lld_signature(sig) -> str:
+    """A signature as lld prints it: `(i32, f32) -> i64`, `() -> void`."""
+    from ..binary.types import valtype_name
+    params = ", ".join(valtype_name(t) for t in sig.params)
+    results = sig.results
+    if not results:
+        shown = "void"
+    elif len(results) == 1:
+        shown = valtype_name(results[0])
+    else:
+        shown = "(" + ", ".join(valtype_name(t) for t in results) + ")"
+    return f"({params}) -> {shown}"
 
 
 class DuplicateSymbols(Exception):
@@ -188,6 +211,7 @@ class SymbolTable:
                          SYMTAB_TABLE: obj.tables, SYMTAB_TAG: obj.tags}
         result = [None] * len(syms)
         obj.symbols = result
+        called = obj.called_rows()
         for row in range(len(syms)):
             kind, flags, index = syms.kind[row], syms.flags[row], syms.index[row]
             name = syms.name(row)
@@ -198,8 +222,21 @@ class SymbolTable:
                     if flags & WASM_SYM_ABSOLUTE:
                         sym.va = syms.offset[row]
                     else:
-                        sym.element = obj.segments[index]
-                        sym.offset, sym.size = syms.offset[row], syms.size[row]
+                        if index >= len(obj.segments):
+                            raise LinkError(f"invalid data symbol segment: `{name}` (segment "
+                                            f"{index} of {len(obj.segments)})", path=str(obj))
+                        seg = obj.segments[index]
+                        offset, size = syms.offset[row], syms.size[row]
+                        # as LLVM's object reader checks them
+                        if offset > seg.size:
+                            raise LinkError(f"invalid data symbol offset: `{name}` (offset: "
+                                            f"{offset} segment size: {seg.size})", path=str(obj))
+                        if offset + size > seg.size:
+                            raise LinkError(f"invalid data symbol size: `{name}` (offset: "
+                                            f"{offset} size: {size} segment size: {seg.size})",
+                                            path=str(obj))
+                        sym.element = seg
+                        sym.offset, sym.size = offset, size
             elif kind == SYMTAB_SECTION:
                 sym.element = obj.section_chunks.get(index)
                 sym.state = DEFINED
@@ -212,6 +249,7 @@ class SymbolTable:
                     if flags & WASM_SYM_EXPLICIT_NAME:
                         sym.import_name = imp.name
                     self._set_type(sym, kind, imp.desc, obj)
+                    sym.called_directly = row in called
                 else:
                     element = defined_lists[kind][index - n_imported[kind]]
                     sym.element = element
@@ -296,6 +334,14 @@ class SymbolTable:
                 new.referenced_by = [obj]
                 return self.insert(new)
             existing.used_in_regular_obj = True
+            if new.called_directly:
+                existing.called_directly = True
+            if existing.state == SHARED:
+                if existing.kind == SYMTAB_FUNCTION and new.kind == SYMTAB_FUNCTION \
+                        and new.called_directly:
+                    self.check_shared_signature(existing, new.signature, obj, existing_first=False)
+                self.check_kind(existing, new, obj)
+                return existing
             if existing.state == LAZY:
                 if new.is_weak:
                     return existing
@@ -321,7 +367,7 @@ class SymbolTable:
             return existing
         if existing is None:
             return self.insert(new)
-        if existing.state in (UNDEFINED, LAZY):
+        if existing.state in (UNDEFINED, LAZY, SHARED):
             self.check_kind(existing, new, obj)
             self._replace(existing, new)
             return existing
@@ -337,6 +383,50 @@ class SymbolTable:
         self.diag.error(f"duplicate symbol: {name}\n>>> defined in {existing.file}\n"
                         f">>> defined in {obj}")
         return existing
+
+    # -- shared-library exports ------------------------------------------------------------------
+    def add_shared(self, name: str, kind: int, flags: int, file, signature=None) -> Symbol:
+        """A symbol a shared library input exports (lld's addSharedFunction/addSharedData):
+        it satisfies undefined references and is imported at run time; it never replaces a
+        definition."""
+        existing = self.by_name.get(name)
+        sym = Symbol(name, kind, flags, SHARED, file)
+        sym.signature = signature
+        if existing is None:
+            return self.insert(sym)
+        if existing.state == DEFINED or existing.state == SHARED:
+            return existing
+        if kind == SYMTAB_FUNCTION and existing.state == UNDEFINED:
+            if existing.kind != SYMTAB_FUNCTION:
+                self.check_kind(existing, sym, file)
+                return existing
+            if existing.called_directly and existing.signature is not None \
+                    and signature != existing.signature:
+                if self.options.shlib_sigcheck:
+                    self.check_shared_signature(existing, signature, file, existing_first=True)
+                else:
+                    # the program's view of the function wins (--no-shlib-sigcheck)
+                    sym.signature = existing.signature
+        elif existing.state != UNDEFINED and existing.state != LAZY:
+            return existing
+        used, called = existing.used_in_regular_obj, existing.called_directly
+        self._replace(existing, sym)
+        existing.lazy = None
+        existing.used_in_regular_obj = used
+        existing.called_directly = called
+        return existing
+
+    def check_shared_signature(self, existing: Symbol, signature, file,
+                               existing_first: bool) -> None:
+        if signature is None or existing.signature is None or signature == existing.signature:
+            return
+        if not self.options.shlib_sigcheck:
+            if not existing_first:
+                existing.signature = signature
+            return
+        self.diag.error(f"function signature mismatch: {existing.name}\n"
+                        f">>> defined as {lld_signature(existing.signature)} in {existing.file}\n"
+                        f">>> defined as {lld_signature(signature)} in {file}")
 
     def _take_reference(self, existing: Symbol, new: Symbol) -> None:
         # an undefined reference carrying an explicit import name gives the import its name

@@ -39,6 +39,9 @@ def write_output(ctx) -> None:
     def add(section_id, payload_chunks):
         sections.append((section_id, payload_chunks))
 
+    from . import pic
+    if pic.is_dylink_needed(ctx):
+        add(0, [encode_name("dylink.0") + pic.dylink_payload(ctx)])
     add(1, [encode_types(types.types)])
 
     imports = []
@@ -58,6 +61,10 @@ def write_output(ctx) -> None:
         else:
             desc = b"\x04\x00" + u32(types.index[sym.signature])
         imports.append(encode_name(module) + encode_name(name) + desc)
+    ptr_type = b"\x7e" if opts.is64 else b"\x7f"
+    for sym in ctx.got_imports:
+        module = "GOT.mem" if sym.kind == SYMTAB_DATA else "GOT.func"
+        imports.append(encode_name(module) + encode_name(sym.name) + b"\x03" + ptr_type + b"\x01")
     if imports:
         add(2, [u32(len(imports)) + b"".join(imports)])
 
@@ -70,15 +77,21 @@ def write_output(ctx) -> None:
     if ctx.tags:
         add(13, [u32(len(ctx.tags)) + b"".join(b"\x00" + u32(types.index[t.file.types[t.type.type_index]]) for t in ctx.tags)])
     globals_ = [Global(g.type, global_init(ctx, g)) for g in ctx.globals]
+    globals_ += [Global(GlobalType(ptr_type[0], pic.internal_got_mutable(ctx, s)),
+                        pic.internal_got_init(ctx, s)) for s in ctx.internal_got]
     globals_ += [Global(GlobalType(I32, False), i32_const(layout.data_address(s))) for s in ctx.data_address_globals]
     if globals_:
         add(6, [encode_globals(globals_)])
     if ctx.exports:
         add(7, [u32(len(ctx.exports)) + b"".join(encode_name(n) + bytes([k]) + u32(i) for n, k, i in ctx.exports)])
+    if ctx.start_function is not None:
+        add(8, [u32(layout.output_index(ctx.start_function))])
     if ctx.table_entries:
         table = ctx.function_table
         number = layout.output_index(table)
-        head = (u32(0) if number == 0 else u32(2) + u32(number)) + i32_const(opts.table_base)
+        offset = (b"\x23" + u32(ctx.table_base.index) + b"\x0b") if ctx.is_pic \
+            else i32_const(opts.table_base)
+        head = (u32(0) if number == 0 else u32(2) + u32(number)) + offset
         if number:
             head += b"\x00"
         add(9, [u32(1) + head + u32(len(ctx.table_entries))
@@ -98,6 +111,8 @@ def write_output(ctx) -> None:
     for seg in data_segments:
         if seg.passive:
             head = b"\x01" + u32(seg.size)
+        elif ctx.is_pic:
+            head = b"\x00\x23" + u32(ctx.memory_base.index) + b"\x0b" + u32(seg.size)
         else:
             head = b"\x00" + i32_const(seg.start_va) + u32(seg.size)
         seg_heads.append(head)
@@ -272,7 +287,10 @@ def name_section(ctx, data_segments) -> bytes:
     if names:
         out += subsection(1, u32(len(names)) + b"".join(u32(i) + encode_name(n) for i, n in names))
     gnames = [(s.index, s.name) for s in ctx.imported_globals]
+    gnames += [(s.got_index, s.name) for s in ctx.got_imports]
     gnames += [(g.out_index, g.name) for g in ctx.globals if g.name]
+    gnames += [(s.got_index, ("GOT.func.internal." if s.kind == SYMTAB_FUNCTION
+                              else "GOT.data.internal.") + s.name) for s in ctx.internal_got]
     if gnames:
         out += subsection(7, u32(len(gnames)) + b"".join(u32(i) + encode_name(n) for i, n in gnames))
     dnames = [(i, s.name) for i, s in enumerate(data_segments) if s.name]
@@ -319,6 +337,7 @@ def symbol_columns(ctx, file):
     n = len(file.symbols)
     value = array.array("Q", bytes(8 * n))
     table = array.array("I", bytes(4 * n))
+    got = array.array("I", bytes(4 * n)) if (ctx.got_imports or ctx.internal_got) else None
     code = array.array("Q", bytes(8 * n))
     state = array.array("B", bytes(n))
     code_payload = ctx.code_section_payload
@@ -347,7 +366,7 @@ def symbol_columns(ctx, file):
                 value[i] = idx if idx >= 0 else 0
             if kind == SYMTAB_FUNCTION:
                 slot = sym.get_table_index()
-                if slot:
+                if slot >= 0:
                     table[i] = slot
                 else:
                     state[i] |= SYMBOL_NO_SLOT
@@ -358,7 +377,12 @@ def symbol_columns(ctx, file):
                     code[i] = entry + _size_field_width(e)
         if sym.is_defined and sym.element is not None and getattr(sym.element, "live", True) is False:
             state[i] |= SYMBOL_DEAD
-    return value, table, code, state
+        elif sym.element is None and not sym.live and kind != SYMTAB_SECTION:
+            state[i] |= SYMBOL_DEAD       # e.g. a linker-defined symbol only debug info names
+        if got is not None:
+            got[i] = sym.got_index if kind != SYMTAB_GLOBAL and sym.got_index >= 0 \
+                else (value[i] if kind == SYMTAB_GLOBAL else 0)
+    return value, table, code, state, got
 
 
 def _size_field_width(chunk) -> int:
@@ -444,4 +468,4 @@ def relocate_all(ctx, out, custom_placements) -> None:
             copy_and_relocate(out, file.data, section.contents, start, end, out_at, address,
                               rt, ro, ri, ra, cols[0], cols[1], cols[2], type_map,
                               0, 0, opts_table_base(ctx), cols[3], tombstone=tombstone,
-                              context=str(file))
+                              sym_global_index=cols[4], context=str(file))
