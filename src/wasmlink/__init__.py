@@ -56,7 +56,8 @@ class LinkResult:
         self.functions = len(ctx.imported_functions) + len(ctx.functions)
         self.globals = len(ctx.imported_globals) + len(ctx.globals)
         self.data_segments = len(ctx.segments)
-        self.imports = [(s.import_module or "env", s.import_name or s.name) for s in ctx.imports]
+        from .ld.link import import_field
+        self.imports = [import_field(s) for s in ctx.imports]
         self.exports = [name for name, _, _ in ctx.exports]
         self.objects = [str(f) for f in ctx.objects]       # in link order, members included
         self.timings = dict(ctx.timings)                   # pass name -> seconds

@@ -331,13 +331,20 @@ class ArchiveFile:
             raise e.in_file(path)
         self.members = [LazyMember(self, i) for i in range(len(self.archive.members))]
 
-    def member_symbols(self) -> list[tuple[int, list[str]]]:
-        """(member, the names it defines), in archive order."""
+    def member_symbols(self, diag=None) -> list[tuple[int, list[str]]]:
+        """(member, the names it defines), in archive order. Members that are not wasm objects
+        (an ELF object put there by mistake) are skipped with wasm-ld's warning."""
         a = self.archive
+        if diag is not None:
+            for i in range(len(a.members)):
+                if a.member_kind(i) not in ("module", "bitcode"):
+                    diag.warn(f"{self.path}: archive member '{a.members.names[i]}' is neither "
+                              f"Wasm object file nor LLVM bitcode")
         if a.has_index:
             by_member: dict[int, list[str]] = {}
             for name, member in zip(a.symbol_names, a.symbol_members):
-                by_member.setdefault(member, []).append(name)
+                if a.member_kind(member) in ("module", "bitcode"):
+                    by_member.setdefault(member, []).append(name)
             return [(i, by_member.get(i, [])) for i in range(len(a.members))]
         out = []
         for i in range(len(a.members)):

@@ -76,6 +76,7 @@ class Context:
         self.exports = []
         self.data_address_globals = []
         self._reloc_cache = {}
+        self.import_keys = {}
         # PIC (pic.py): the loader's bases, GOT entries, run-time relocation functions
         self.memory_base = None
         self.table_base = None
@@ -177,7 +178,7 @@ def read_inputs(ctx: Context) -> None:
                     member.extracted = True
                     ctx.add_object(f.load(member.index), explicit=True)
             continue
-        for index, names in f.member_symbols():
+        for index, names in f.member_symbols(ctx.diag):
             member = f.members[index]
             for name in names:
                 if member.extracted:
@@ -405,6 +406,9 @@ def uses_function_table(ctx: Context) -> bool:
 
 def gc(ctx: Context) -> None:
     mark_live(ctx)
+    if ctx.options.print_gc_sections and ctx.options.gc_sections:
+        from .mark_live import print_gc_sections
+        print_gc_sections(ctx)
     resolve_function_table(ctx)
 
 
@@ -466,10 +470,26 @@ def calculate_imports(ctx: Context) -> None:
         _add_import(ctx, sym)
 
 
+def import_field(sym: Symbol) -> tuple[str, str]:
+    """(module, field) a symbol is imported as: its explicit names, else env and its name."""
+    module = "env" if sym.import_module is None else sym.import_module
+    name = sym.name if sym.import_name is None else sym.import_name
+    return module, name
+
+
 def _add_import(ctx: Context, sym: Symbol) -> None:
     lists = {SYMTAB_FUNCTION: ctx.imported_functions, SYMTAB_GLOBAL: ctx.imported_globals,
              SYMTAB_TABLE: ctx.imported_tables, SYMTAB_TAG: ctx.imported_tags}
     target = lists[sym.kind]
+    if sym.kind != SYMTAB_TABLE:
+        # one import per (type, module, field): symbols that name the same import share it
+        kind_type = sym.global_type if sym.kind == SYMTAB_GLOBAL else sym.signature
+        key = (sym.kind, kind_type, *import_field(sym))
+        seen = ctx.import_keys.get(key)
+        if seen is not None:
+            sym.index = seen
+            return
+        ctx.import_keys[key] = len(target)
     sym.index = len(target)
     target.append(sym)
     ctx.imports.append(sym)

@@ -118,3 +118,28 @@ def mark_live(ctx) -> None:
                 e = s.element
                 if e is not None and e.live:
                     s.live = True
+
+
+def print_gc_sections(ctx) -> None:
+    """--print-gc-sections: what gc removed, in wasm-ld's words and order (on stdout)."""
+    import sys
+    out = []
+    for file in ctx.objects:
+        for c in file.functions:
+            if not c.live:
+                out.append(f"removing unused section {file}:({c.symbol_name or c.index})")
+        for c in file.segments:
+            if not c.live:
+                out.append(f"removing unused section {file}:({c.name})")
+        for group in (file.globals, file.tags, file.tables):
+            for e in group:
+                if not e.live:
+                    out.append(f"removing unused section {file}:({e.name})")
+    for c in ctx.synthetic_functions:
+        if not c.live:
+            out.append(f"removing unused section {c.symbol_name}")
+    for e in ctx.synthetic_globals + ctx.synthetic_tables:
+        if not e.live:
+            out.append(f"removing unused section {e.name}")
+    if out:
+        sys.stdout.write("\n".join(out) + "\n")

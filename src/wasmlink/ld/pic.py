@@ -389,7 +389,8 @@ def dylink_payload(ctx) -> bytes:
         if sym.kind == SYMTAB_DATA and sym.is_defined and sym.is_tls and ctx.is_exported(sym):
             exports.append(ExportInfo(sym.name, sym.flags))
         if sym.is_undefined and sym.is_weak:
-            imports.append(ImportInfo(sym.import_module or "env", sym.import_name or sym.name,
+            imports.append(ImportInfo("env" if sym.import_module is None else sym.import_module,
+                                      sym.name if sym.import_name is None else sym.import_name,
                                       sym.flags))
     if exports:
         subs.append(DylinkSubsection(WASM_DYLINK_EXPORT_INFO, exports))

@@ -380,7 +380,8 @@ class SymbolTable:
             return existing
         if self.options.allow_multiple_definition:
             return existing
-        self.diag.error(f"duplicate symbol: {name}\n>>> defined in {existing.file}\n"
+        report = self.diag.warn if self.options.noinhibit_exec else self.diag.error
+        report(f"duplicate symbol: {name}\n>>> defined in {existing.file}\n"
                         f">>> defined in {obj}")
         return existing
 

@@ -50,7 +50,7 @@ def write_output(ctx) -> None:
                        + b"\x02" + encode_limits(memory_limits(ctx)))
     for sym in ctx.imports:
         module = "env" if sym.import_module is None else sym.import_module
-        name = sym.import_name or sym.name
+        name = sym.name if sym.import_name is None else sym.import_name
         if sym.kind == SYMTAB_FUNCTION:
             desc = b"\x00" + u32(types.index[sym.signature])
         elif sym.kind == SYMTAB_GLOBAL:
