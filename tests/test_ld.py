@@ -151,3 +151,19 @@ def test_version_looks_like_lld_for_build_systems():
     proc = ld("--version")
     assert proc.returncode == 0
     assert proc.stdout.startswith("LLD 22.")
+
+
+LD_CORPUS = Path(__file__).parent / "corpus" / "ld"
+
+
+@pytest.mark.parametrize("bad", sorted(LD_CORPUS.glob("*.o")), ids=lambda p: p.name)
+def test_objects_that_once_crashed_the_linker_are_clean_errors(bad, tmp_path):
+    """Mutated objects a fuzzing run found (tests/corpus/ld/): one error line, no output."""
+    out = tmp_path / "out.wasm"
+    proc = ld(WASI_LIB / "crt1-command.o", bad, WASI_LIB / "libc.a", "--allow-undefined",
+              "--no-entry", "-o", out)
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+    if proc.returncode:
+        assert proc.stderr.startswith(f"wasmlink-ld: error: {bad}: ")
+        assert not out.exists()

@@ -145,14 +145,18 @@ class ObjFile:
         code_section = m.section(10)
         exports = {e.index: e.name for e in m.exports if e.kind == FUNC}
         n_imported = len(self.imported_functions)
-        if code is not None:
-            base = code_section.payload
+        if code is not None or len(m.functions):
             type_indexes = m.functions
+            if code is None or len(code) != len(type_indexes):
+                raise ParseError(f"function and code section have inconsistent lengths "
+                                 f"({len(type_indexes)} and {0 if code is None else len(code)})",
+                                 code_section.payload if code_section else None, path=self.name)
+            base = code_section.payload
             for i in range(len(code)):
                 c = InputChunk(self, "function", i, code.entries[i] - base,
                                code.bodies[i] + code.sizes[i] - base)
                 c.type_index = type_indexes[i]
-                c.signature = self.types[c.type_index]
+                c.signature = self.type_at(c.type_index, "function")
                 c.export_name = exports.get(n_imported + i)
                 self.functions.append(c)
         self.segments: list[InputChunk] = []
@@ -198,6 +202,12 @@ class ObjFile:
                     raise LinkError(f"COMDAT {comdat.name} names a missing element {index}",
                                     path=self.name)
                 target[index].comdat = comdat.name
+
+    def type_at(self, index: int, what: str):
+        if index >= len(self.types):
+            raise ParseError(f"invalid type index {index} for a {what}: the object has "
+                             f"{len(self.types)} types", None, path=self.name)
+        return self.types[index]
 
     # -- relocations, by target section ------------------------------------------------------
     def relocations(self) -> dict[int, object]:

@@ -242,6 +242,10 @@ class SymbolTable:
                 sym.state = DEFINED
             else:
                 if undefined:
+                    if index >= len(imports[kind]):
+                        raise LinkError(f"invalid {KIND_NAMES[kind]} symbol index {index} for "
+                                        f"undefined `{name}`: the object imports "
+                                        f"{len(imports[kind])}", path=str(obj))
                     imp = imports[kind][index]
                     sym.import_module = imp.module
                     # only an explicit name makes the field name differ from the symbol's;
@@ -251,7 +255,12 @@ class SymbolTable:
                     self._set_type(sym, kind, imp.desc, obj)
                     sym.called_directly = row in called
                 else:
-                    element = defined_lists[kind][index - n_imported[kind]]
+                    defined = defined_lists[kind]
+                    if not n_imported[kind] <= index < n_imported[kind] + len(defined):
+                        raise LinkError(f"invalid {KIND_NAMES[kind]} symbol index {index} for "
+                                        f"`{name}`: the object has {n_imported[kind]} imported "
+                                        f"and {len(defined)} defined", path=str(obj))
+                    element = defined[index - n_imported[kind]]
                     sym.element = element
                     if kind == SYMTAB_FUNCTION:
                         sym.signature = element.signature
@@ -264,7 +273,7 @@ class SymbolTable:
                         sym.table_type = element.type
                         element.name = element.name or name
                     else:
-                        sym.signature = obj.types[element.type.type_index]
+                        sym.signature = obj.type_at(element.type.type_index, "tag")
                         element.name = element.name or name
             if sym.is_local or kind == SYMTAB_SECTION:
                 result[row] = sym
@@ -306,13 +315,13 @@ class SymbolTable:
 
     def _set_type(self, sym, kind, desc, obj) -> None:
         if kind == SYMTAB_FUNCTION:
-            sym.signature = obj.types[desc]
+            sym.signature = obj.type_at(desc, "function import")
         elif kind == SYMTAB_GLOBAL:
             sym.global_type = desc
         elif kind == SYMTAB_TABLE:
             sym.table_type = desc
         else:
-            sym.signature = obj.types[desc.type_index]
+            sym.signature = obj.type_at(desc.type_index, "tag import")
 
     def _discarded_by_comdat(self, sym: Symbol) -> bool:
         element = sym.element
