@@ -67,7 +67,10 @@ class InputChunk:
 
     @property
     def is_tls(self) -> bool:
-        return bool(self.flags & WASM_SEGMENT_FLAG_TLS)
+        # by flag, or by name as lld also reads objects from before the flag
+        return bool(self.flags & WASM_SEGMENT_FLAG_TLS) or (
+            self.kind == "segment" and self.name is not None
+            and self.name.startswith((".tdata", ".tbss")))
 
     @property
     def is_retained(self) -> bool:

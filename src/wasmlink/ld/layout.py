@@ -83,9 +83,13 @@ def create_output_segments(ctx) -> list[OutputSegment]:
             if not chunk.live or chunk.discarded:
                 continue
             name = output_segment_name(chunk, merge)
-            seg = by_name.get(name)
+            # -r: a COMDAT member stays its own segment, for the final link to keep or drop
+            alone = ctx.options.relocatable and chunk.comdat is not None
+            seg = None if alone else by_name.get(name)
             if seg is None:
-                seg = by_name[name] = OutputSegment(name)
+                seg = OutputSegment(name)
+                if not alone:
+                    by_name[name] = seg
                 seg.passive = bool(ctx.options.shared_memory)
                 segments.append(seg)
             seg.add(chunk)
@@ -131,7 +135,7 @@ def layout_memory(ctx) -> None:
 
     def place_stack():
         nonlocal ptr
-        if ctx.is_pic:
+        if ctx.is_pic or opts.relocatable:
             return
         ptr = align(ptr, STACK_ALIGN)
         if stack_size % STACK_ALIGN:

@@ -88,6 +88,8 @@ class Context:
         self.init_memory = None
         self.start_function = None
         self.features = set()
+        self.pending_stubs = []         # undefined functions that get a trapping stub
+        self.undefined_stubs = {}       # signature -> its "undefined_stub" function
 
     # -- helpers the passes share ------------------------------------------------------------
     def timed(self, name, fn):
@@ -198,6 +200,8 @@ def read_imports_file(ctx: Context, archive_path: str) -> None:
 
 
 def create_synthetic_symbols(ctx: Context) -> None:
+    if ctx.options.relocatable:           # -r: the final link makes these
+        return
     st = ctx.symtab
     call_ctors = synthetic.synthetic_function("__wasm_call_ctors", synthetic.NULL_SIGNATURE)
     ctx.synthetic_functions.append(call_ctors)
@@ -243,7 +247,7 @@ def resolve_roots(ctx: Context) -> None:
         else:
             ctx.diag.error(f"entry symbol not defined (pass --no-entry to suppress): {opts.entry}")
     cc = ctx.call_ctors
-    if not opts.shared and not cc.used_in_regular_obj and cc.name != opts.entry \
+    if cc is not None and not opts.shared and not cc.used_in_regular_obj and cc.name != opts.entry \
             and cc.name not in opts.exports and cc.name not in opts.export_if_defined:
         dtors = handle_undefined(ctx, "__wasm_call_dtors")
         if dtors is not None:
@@ -331,6 +335,9 @@ def wrap_symbols(ctx: Context) -> None:
     for file in ctx.objects:
         file.symbols = [mapping.get(id(s), s) for s in file.symbols]
     for sym, real, wrap in swaps:
+        # lld swaps names, not slots: the symbol table (-r) keeps each symbol where it was
+        st.displaced[real.name] = real
+        st.displaced[sym.name] = sym
         st.by_name[real.name] = sym
         st.by_name[sym.name] = wrap
 
@@ -346,9 +353,12 @@ def _undefined_function(ctx: Context, name: str) -> Symbol:
 
 
 def finish_resolution(ctx: Context) -> None:
-    create_optional_symbols(ctx)
+    relocatable = ctx.options.relocatable
+    if not relocatable:
+        create_optional_symbols(ctx)
     wrap_symbols(ctx)
-    handle_weak_undefines(ctx)
+    if not relocatable:
+        handle_weak_undefines(ctx)
     if ctx.entry is not None:
         ctx.entry.set_hidden(False)
     demote_lazy_symbols(ctx)
@@ -416,7 +426,7 @@ def create_segments(ctx: Context) -> None:
     ctx.segments = layout.create_output_segments(ctx)
     layout.layout_memory(ctx)
     populate_target_features(ctx)
-    for seg in ctx.segments:
+    for seg in ctx.segments if not ctx.options.relocatable else ():
         name = seg.name
         if name.replace("_", "a").isalnum() and not name[0].isdigit():
             ctx.symtab.add_optional_data(f"__start_{name}", seg.start_va)
@@ -448,12 +458,13 @@ def should_import(ctx: Context, sym: Symbol) -> bool:
         return True
     if sym.state != UNDEFINED:
         return False
-    if sym.is_weak and not ctx.is_pic:
+    if sym.is_weak and not ctx.is_pic and not opts.relocatable:
         return False
     # PIC imports functions it calls; addresses go through GOT.func imports
     if ctx.is_pic and sym.kind == SYMTAB_FUNCTION and not sym.called_directly:
         return False
-    if ctx.is_pic or opts.import_undefined or opts.unresolved_symbols == "import-dynamic":
+    if ctx.is_pic or opts.relocatable or opts.import_undefined \
+            or opts.unresolved_symbols == "import-dynamic":
         return True
     if sym.name in opts.allow_undefined_symbols:
         return True
@@ -525,9 +536,11 @@ def scan_relocations(ctx: Context) -> None:
                     pic.scan_relocation(ctx, file, t, sym)
                 elif t in TABLE_INDEX_TYPES and sym.kind == SYMTAB_FUNCTION:
                     pic.add_table_entry(ctx, sym)
-                if sym.state == UNDEFINED and not sym.is_weak and chunk.kind != "custom":
+                if sym.state == UNDEFINED and not sym.is_weak and chunk.kind != "custom" \
+                        and not opts.relocatable:
                     if sym.index < 0 or sym.kind == SYMTAB_DATA or is_pic:
                         report_undefined(ctx, file, sym)
+    create_undefined_stubs(ctx)
 
 
 GOT_TYPES = {7, 13}          # GLOBAL_INDEX_LEB/I32: against a function or data symbol, its GOT entry
@@ -542,13 +555,35 @@ def report_undefined(ctx: Context, file, sym: Symbol) -> None:
     if sym.name in opts.allow_undefined_symbols:
         return
     policy = opts.unresolved_symbols
-    if policy in ("ignore-all", "import-dynamic"):
+    if policy == "import-dynamic":
         return
     message = f"{file}: undefined symbol: {sym.name}"
     if policy == "warn":
         ctx.diag.warn(message)
-    else:
+    elif policy != "ignore-all":
         ctx.diag.error(message)
+        return
+    if sym.kind == SYMTAB_FUNCTION and sym.signature is not None and not sym.is_stub:
+        ctx.pending_stubs.append(sym)
+
+
+def create_undefined_stubs(ctx: Context) -> None:
+    """Undefined functions that warn or are ignored: calls go to a trapping stub, one per
+    signature (lld's createUndefinedStub), made after every reference was reported."""
+    stubs = ctx.undefined_stubs
+    for sym in ctx.pending_stubs:
+        stub = stubs.get(sym.signature)
+        if stub is None:
+            stub = stubs[sym.signature] = synthetic.synthetic_function("undefined_stub",
+                                                                       sym.signature)
+            synthetic.set_body(stub, synthetic.trap_body())
+            stub.live = True
+            ctx.synthetic_functions.append(stub)
+        sym.state = DEFINED
+        sym.element = stub
+        sym.is_stub = True
+        sym.synthetic = True
+        sym.set_hidden(True)
 
 
 def create_pic_functions(ctx: Context) -> None:
@@ -611,7 +646,7 @@ def indexes(ctx: Context) -> None:
 
 
 def calculate_init_functions(ctx: Context) -> None:
-    if not ctx.call_ctors.live:
+    if not ctx.options.relocatable and not ctx.call_ctors.live:
         return
     entries = []
     for file in ctx.objects:
@@ -627,6 +662,8 @@ def calculate_init_functions(ctx: Context) -> None:
 
 
 def create_synthetic_functions(ctx: Context) -> None:
+    if ctx.options.relocatable:
+        return
     cc = ctx.call_ctors
     if cc.live or ctx.init_functions:
         calls = [(layout.output_index(sym), len(sym.signature.results) if sym.signature else 0)
@@ -684,6 +721,8 @@ def calculate_types(ctx: Context) -> None:
 def calculate_exports(ctx: Context) -> None:
     opts = ctx.options
     exports = ctx.exports
+    if opts.relocatable:
+        return
     if opts.export_memory_name is not None:
         exports.append((opts.export_memory_name, 2, 0))
     global_index = len(ctx.imported_globals) + len(ctx.got_imports) + len(ctx.globals) \

@@ -976,7 +976,7 @@ def _create_inputs(args: _Args, opts: LinkOptions) -> list[Input]:
         elif key == "Bstatic":
             is_static = True
         elif key == "Bdynamic":
-            is_static = False
+            is_static = opts.relocatable    # -r implies -Bstatic, and wins
         elif key == "whole-archive":
             whole_archive = True
         elif key == "no-whole-archive":

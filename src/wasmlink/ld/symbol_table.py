@@ -161,6 +161,7 @@ class SymbolTable:
         self.diag = diagnostics
         self.by_name: dict[str, Symbol] = {}
         self.comdat_owner: dict[str, object] = {}
+        self.displaced: dict[str, Symbol] = {}   # --wrap: names whose symbol was swapped out
         self._load_member = load_member      # LazyMember -> ObjFile, parsed and added
 
     def find(self, name: str) -> Symbol | None:
@@ -227,14 +228,11 @@ class SymbolTable:
                                             f"{index} of {len(obj.segments)})", path=str(obj))
                         seg = obj.segments[index]
                         offset, size = syms.offset[row], syms.size[row]
-                        # as LLVM's object reader checks them
+                        # as LLVM's object reader checks it
                         if offset > seg.size:
                             raise LinkError(f"invalid data symbol offset: `{name}` (offset: "
                                             f"{offset} segment size: {seg.size})", path=str(obj))
-                        if offset + size > seg.size:
-                            raise LinkError(f"invalid data symbol size: `{name}` (offset: "
-                                            f"{offset} size: {size} segment size: {seg.size})",
-                                            path=str(obj))
+                        # (the size is not checked: wasm-ld-22 takes symbols past the end)
                         sym.element = seg
                         sym.offset, sym.size = offset, size
             elif kind == SYMTAB_SECTION:
@@ -326,7 +324,7 @@ class SymbolTable:
     def _discarded_by_comdat(self, sym: Symbol) -> bool:
         element = sym.element
         comdat = getattr(element, "comdat", None)
-        if comdat is None:
+        if comdat is None or self.options.relocatable:    # -r keeps every copy, as lld
             return False
         owner = self.comdat_owner.setdefault(comdat, sym.file)
         if owner is not sym.file:

@@ -35,6 +35,7 @@ def write_output(ctx) -> None:
     opts = ctx.options
     sections = []          # (id, [chunks], name-or-None); relocated payloads patched later
     types = ctx.types
+    ctx.code_section_payload = 0
 
     def add(section_id, payload_chunks):
         sections.append((section_id, payload_chunks))
@@ -42,7 +43,8 @@ def write_output(ctx) -> None:
     from . import pic
     if pic.is_dylink_needed(ctx):
         add(0, [encode_name("dylink.0") + pic.dylink_payload(ctx)])
-    add(1, [encode_types(types.types)])
+    if types.types:                      # lld leaves out empty sections
+        add(1, [encode_types(types.types)])
 
     imports = []
     if opts.import_memory:
@@ -103,7 +105,8 @@ def write_output(ctx) -> None:
     # code: count, then each function's entry (size field + body), relocated in place
     code_head = u32(len(ctx.functions))
     code_size = len(code_head) + sum(f.end - f.start for f in ctx.functions)
-    add(10, [("code", code_size, code_head)])
+    if ctx.functions:
+        add(10, [("code", code_size, code_head)])
     # data
     data_head = u32(len(data_segments))
     seg_heads = []
@@ -124,6 +127,11 @@ def write_output(ctx) -> None:
     for name, chunks in customs:
         size = sum(c.end - c.start for c in chunks)
         add(0, [("custom", name, size, chunks)])
+    if opts.relocatable or opts.emit_relocs:
+        from .relocatable import metadata_sections
+        for payload in metadata_sections(ctx, sections, data_segments, seg_heads, code_head,
+                                         data_head, customs):
+            add(0, [payload])
     # --strip-all drops the sections the linker writes for tools, unless --keep-section names them
     def keep(name):
         return not opts.strip_all or name in opts.keep_sections
@@ -226,6 +234,8 @@ def memory_limits(ctx) -> Limits:
 
 
 def emit_bss(ctx) -> bool:
+    if ctx.options.relocatable or ctx.options.emit_relocs:     # as lld: symbols name them
+        return True
     return bool(ctx.options.import_memory) and "bulk-memory" not in ctx.features
 
 
