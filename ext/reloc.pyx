@@ -831,3 +831,22 @@ def copy_and_relocate(uint8_t[::1] out not None, const uint8_t[::1] inp not None
     raise RelocationRangeError(f"relocation {name} against {target} is out of range: "
                                f"{sv:#x} does not fit in 32 bits", where, reloc_type=name,
                                symbol=x, value=sv, context=context)
+
+
+def symbols_of_type(const uint8_t[::1] reloc_type not None, const uint32_t[::1] reloc_index not None,
+                    int wanted, Py_ssize_t nsyms):
+    """A bytearray of ``nsyms`` flags: 1 for each symbol some relocation of type ``wanted``
+    names (e.g. R_WASM_FUNCTION_INDEX_LEB: the functions the code calls directly)."""
+    if reloc_index.shape[0] != reloc_type.shape[0]:
+        raise ValueError("relocation columns of different lengths")
+    out = bytearray(nsyms)
+    cdef uint8_t[::1] flags = out
+    cdef Py_ssize_t i, n = reloc_type.shape[0]
+    cdef uint32_t s
+    with nogil:
+        for i in range(n):
+            if reloc_type[i] == wanted:
+                s = reloc_index[i]
+                if s < nsyms:
+                    flags[s] = 1
+    return out

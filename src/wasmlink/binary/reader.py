@@ -38,9 +38,22 @@ class Reader:
         return value
 
     def u32(self, what: str = "u32") -> int:
+        # most counts and indexes fit one byte: read those here, the rest natively
+        pos = self.pos
+        if pos < self.end:
+            b = self.data[pos]
+            if b < 0x80:
+                self.pos = pos + 1
+                return b
         return self._leb(decode_u32, what)
 
     def s32(self, what: str = "s32") -> int:
+        pos = self.pos
+        if pos < self.end:
+            b = self.data[pos]
+            if b < 0x80:
+                self.pos = pos + 1
+                return b - 0x80 if b & 0x40 else b
         return self._leb(decode_s32, what)
 
     def u64(self, what: str = "u64") -> int:

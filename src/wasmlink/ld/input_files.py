@@ -223,22 +223,18 @@ class ObjFile:
                 raise e.in_file(self.name)
         return relocs
 
-    def called_rows(self) -> set[int]:
-        """Symbol-table rows that the code calls (R_WASM_FUNCTION_INDEX_LEB), as opposed to
-        only taking their address: PIC imports a function only when it is called."""
+    def called_rows(self):
+        """Per symbol-table row, 1 if the code calls it (R_WASM_FUNCTION_INDEX_LEB), as opposed
+        to only taking its address: PIC imports a function only when it is called."""
+        from .._native.reloc import symbols_of_type
+        nsyms = len(self.linking.symbols)
         code = self.module.section(10)
         if code is None:
-            return set()
+            return bytearray(nsyms)
         r = self.relocations().get(self.sections.index(code))
         if r is None:
-            return set()
-        types, index = r.type.tobytes(), r.index
-        rows = set()
-        at = types.find(b"\x00")
-        while at >= 0:
-            rows.add(index[at])
-            at = types.find(b"\x00", at + 1)
-        return rows
+            return bytearray(nsyms)
+        return symbols_of_type(r.type, r.index, 0, nsyms)
 
     def section_contents_offset(self, position: int) -> int:
         s = self.sections[position]

@@ -251,7 +251,7 @@ class SymbolTable:
                     if flags & WASM_SYM_EXPLICIT_NAME:
                         sym.import_name = imp.name
                     self._set_type(sym, kind, imp.desc, obj)
-                    sym.called_directly = row in called
+                    sym.called_directly = bool(called[row])
                 else:
                     defined = defined_lists[kind]
                     if not n_imported[kind] <= index < n_imported[kind] + len(defined):
