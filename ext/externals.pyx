@@ -119,13 +119,18 @@ cdef int read_limits(const uint8_t* p, Py_ssize_t end, Py_ssize_t* pos, str what
     cdef uint64_t v64
     cdef int err, k
     read_byte(p, end, pos, &flags, f"{what} limits flags", context)
-    if flags > 7:
+    if flags > 15:
         fail(f"invalid {what} limits flags 0x{flags:02x}", at, context)
     for k in range(2 if flags & 1 else 1):
         at = pos[0]
         err = read_u64(p, end, pos, &v64) if flags & 4 else read_u32(p, end, pos, &v32)
         if err:
             leb(err, at, b"limit", context)
+    if flags & 8:                  # custom-page-sizes: log2 of the page size
+        at = pos[0]
+        err = read_u32(p, end, pos, &v32)
+        if err:
+            leb(err, at, b"page size", context)
     return 0
 
 

@@ -41,12 +41,13 @@ def read_valtype(r: Reader):
 def read_limits(r: Reader, what: str) -> Limits:
     start = r.pos
     flags = r.byte(f"{what} limits flags")
-    if flags > 7:
+    if flags > 15:
         raise r.error(f"invalid {what} limits flags 0x{flags:02x}", start)
     read = r.u64 if flags & 4 else r.u32
     minimum = read(f"{what} minimum")
     maximum = read(f"{what} maximum") if flags & 1 else None
-    return Limits(flags, minimum, maximum)
+    page = r.u32(f"{what} page size") if flags & 8 else None
+    return Limits(flags, minimum, maximum, page)
 
 
 def read_table_type(r: Reader) -> TableType:

@@ -32,6 +32,8 @@ def encode_limits(limits: Limits) -> bytes:
     out = bytes([limits.flags]) + enc(limits.minimum)
     if limits.flags & 1:
         out += enc(limits.maximum)
+    if limits.flags & 8:
+        out += u32(limits.page_size_log2)
     return out
 
 

@@ -52,9 +52,10 @@ class FuncType(NamedTuple):
 
 
 class Limits(NamedTuple):
-    flags: int         # bit 0: has max, bit 1: shared, bit 2: 64-bit indexes
+    flags: int         # bit 0: has max, bit 1: shared, bit 2: 64-bit, bit 3: custom page size
     minimum: int
     maximum: int | None = None
+    page_size_log2: int | None = None    # custom-page-sizes: log2 of the page size (flag 8)
 
     @property
     def shared(self) -> bool:

@@ -132,6 +132,7 @@ def layout_memory(ctx) -> None:
     opts = ctx.options
     ptr = 0
     stack_size = opts.stack_size
+    page_size = opts.page_size
 
     def place_stack():
         nonlocal ptr
@@ -173,24 +174,27 @@ def layout_memory(ctx) -> None:
     ctx.static_data_size = ptr - data_start
     if not opts.stack_first:
         place_stack()
-    ptr = align(ptr, HEAP_ALIGN)
-    ctx.set_data_symbol("__heap_base", ptr)
+    heap_base = ctx.symtab.find("__heap_base")
+    if heap_base is not None and heap_base.synthetic:
+        # aligned only when something uses it, as wasm-ld does
+        ptr = align(ptr, HEAP_ALIGN)
+        heap_base.va = ptr
     max_setting = 1 << 32
     if opts.initial_memory:
-        if opts.initial_memory % PAGE_SIZE:
-            ctx.diag.error(f"initial memory must be {PAGE_SIZE}-byte aligned")
+        if opts.initial_memory % page_size:
+            ctx.diag.error(f"initial memory must be {page_size}-byte aligned")
         if ptr > opts.initial_memory:
             ctx.diag.error(f"initial memory too small, {ptr} bytes needed")
         if opts.initial_memory > max_setting:
             ctx.diag.error(f"initial memory too large, cannot be greater than {max_setting}")
         ptr = opts.initial_memory
-    ptr = align(ptr, PAGE_SIZE)
-    ctx.memory_pages = ptr // PAGE_SIZE
+    ptr = align(ptr, page_size)
+    ctx.memory_pages = ptr // page_size
     ctx.set_data_symbol("__heap_end", ptr)
     max_memory = 0
     if opts.max_memory:
-        if opts.max_memory % PAGE_SIZE:
-            ctx.diag.error(f"maximum memory must be {PAGE_SIZE}-byte aligned")
+        if opts.max_memory % page_size:
+            ctx.diag.error(f"maximum memory must be {page_size}-byte aligned")
         if ptr > opts.max_memory:
             ctx.diag.error(f"maximum memory too small, {ptr} bytes needed")
         if opts.max_memory > max_setting:
@@ -200,7 +204,7 @@ def layout_memory(ctx) -> None:
         max_memory = ptr
     if opts.shared_memory and max_memory == 0:
         max_memory = max_setting if ctx.is_pic else ptr
-    ctx.memory_max_pages = max_memory // PAGE_SIZE if max_memory else None
+    ctx.memory_max_pages = max_memory // page_size if max_memory else None
 
 
 def data_address(sym) -> int:

@@ -324,6 +324,9 @@ def wrap_symbols(ctx: Context) -> None:
             continue
         real = _undefined_function(ctx, f"__real_{name}")
         wrap = _undefined_function(ctx, f"__wrap_{name}")
+        for s in (real, wrap):              # an import needs a type: the wrapped one's
+            if s.signature is None and sym.kind == SYMTAB_FUNCTION:
+                s.signature = sym.signature
         wrap.used_in_regular_obj = True
         swaps.append((sym, real, wrap))
     if not swaps:

@@ -230,6 +230,10 @@ def memory_limits(ctx) -> Limits:
         flags |= 1
     if ctx.options.shared_memory:
         flags |= 2
+    page = ctx.options.page_size
+    if page != 65536:                   # custom-page-sizes
+        flags |= 8
+        return Limits(flags, ctx.memory_pages, maximum, page.bit_length() - 1)
     return Limits(flags, ctx.memory_pages, maximum)
 
 
