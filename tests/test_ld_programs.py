@@ -411,7 +411,16 @@ def interface(module: wasmtime.Module) -> dict:
 
 # --- running ---------------------------------------------------------------------------------
 
-ENGINE = wasmtime.Engine()
+def engine() -> wasmtime.Engine:
+    """Threads and shared memory on, for --shared-memory outputs (tls_threads); the other
+    programs do not notice."""
+    config = wasmtime.Config()
+    config.wasm_threads = True
+    config.shared_memory = True
+    return wasmtime.Engine(config)
+
+
+ENGINE = engine()
 
 
 class Transcript:

@@ -167,9 +167,15 @@ def layout_memory(ctx) -> None:
         seg.start_va = ptr
         if seg.is_tls:
             ctx.tls_segment = seg
+            if not opts.relocatable:
+                from .threads import set_tls_globals
+                set_tls_globals(ctx, seg)
             if ctx.tls_base is not None and not opts.shared_memory:
                 ctx.tls_base_value = ptr
         ptr += seg.size
+    if not opts.relocatable:
+        from .threads import place_init_memory_flag
+        ptr = place_init_memory_flag(ctx, ptr)
     ctx.set_data_symbol("__data_end", ptr)
     ctx.static_data_size = ptr - data_start
     if not opts.stack_first:

@@ -3,7 +3,8 @@
     read inputs → resolve symbols (archives extract lazily) → synthetic and optional symbols
     → mark live (--gc-sections) → output segments → memory layout (and target features; PIC:
     one combined segment) → imports → scan relocations (table slots, GOT entries, undefined
-    symbols) → PIC functions (__wasm_apply_data_relocs, __wasm_init_memory, start) → indexes
+    symbols) → PIC and thread functions (__wasm_apply_data_relocs, __wasm_init_memory,
+    TLS relocations, start; threads.py) → indexes
     → init functions → synthetic code → types, exports → write (native copy-and-relocate)
     → rename into place
 
@@ -21,7 +22,7 @@ from ..binary.linking import (
 )
 from ..binary.types import FUNCREF, I32, FuncType, GlobalType, Limits, TableType
 from ..errors import LinkError
-from . import layout, pic, synthetic
+from . import layout, pic, synthetic, threads
 from .diagnostics import Diagnostics
 from .input_files import ArchiveFile, InputElement, LazyObject, ObjFile, SharedFile, open_input
 from .mark_live import TABLE_INDEX_TYPES, TYPE_INDEX_LEB, mark_live
@@ -55,6 +56,13 @@ class Context:
         self.tls_base = None
         self.tls_base_value = 0
         self.tls_segment = None
+        # --shared-memory (threads.py): TLS globals, __wasm_init_tls, the init-memory flag
+        self.tls_size = None
+        self.tls_align = None
+        self.init_tls = None
+        self.init_memory_flag = None
+        self.apply_tls_relocs = None
+        self.apply_global_tls_relocs = None
         self.function_table = None
         self.segments = []
         self.functions = []
@@ -220,6 +228,8 @@ def create_synthetic_symbols(ctx: Context) -> None:
         ctx.stack_pointer.global_type = sp.type
         ctx.stack_pointer.live = True
         sp.live = True
+    if ctx.options.shared_memory:
+        threads.create_tls_symbols(ctx)
 
 
 def handle_undefined(ctx: Context, name: str):
@@ -605,9 +615,19 @@ def create_pic_functions(ctx: Context) -> None:
     if body is not None:
         ctx.apply_data_relocs = _add_synthetic_function(
             ctx, "__wasm_apply_data_relocs", WASM_SYM_EXPORTED, body)
-    if any(pic.needs_passive_init(ctx, s) for s in ctx.segments) and not ctx.options.shared_memory:
+    # bodies that name synthetic globals wait for their indexes (create_synthetic_functions)
+    if any(pic.needs_passive_init(ctx, s) for s in ctx.segments):
         ctx.init_memory = _add_synthetic_function(
-            ctx, "__wasm_init_memory", WASM_SYM_VISIBILITY_HIDDEN, pic.init_memory_body(ctx))
+            ctx, "__wasm_init_memory", WASM_SYM_VISIBILITY_HIDDEN, None)
+        if ctx.options.shared_memory:
+            threads.mark_live(ctx.tls_base)      # set to the static TLS block
+    if threads.needs_global_tls_relocs(ctx):
+        ctx.apply_global_tls_relocs = _add_synthetic_function(
+            ctx, "__wasm_apply_global_tls_relocs", WASM_SYM_VISIBILITY_HIDDEN, None)
+        threads.mark_live(ctx.tls_base)
+    if threads.has_tls_relocs(ctx):
+        ctx.apply_tls_relocs = _add_synthetic_function(
+            ctx, "__wasm_apply_tls_relocs", WASM_SYM_VISIBILITY_HIDDEN, None)
     if pic.needs_global_relocs(ctx):
         ctx.apply_global_relocs = _add_synthetic_function(
             ctx, "__wasm_apply_global_relocs", WASM_SYM_VISIBILITY_HIDDEN, None)
@@ -675,11 +695,20 @@ def create_synthetic_functions(ctx: Context) -> None:
     opts = ctx.options
     if ctx.apply_global_relocs is not None:
         synthetic.set_body(ctx.apply_global_relocs.element, pic.apply_global_relocs_body(ctx))
+    if ctx.apply_tls_relocs is not None:
+        synthetic.set_body(ctx.apply_tls_relocs.element, threads.apply_tls_relocs_body(ctx))
+    if ctx.apply_global_tls_relocs is not None:
+        synthetic.set_body(ctx.apply_global_tls_relocs.element,
+                           threads.apply_global_tls_relocs_body(ctx))
+    if ctx.init_memory is not None:
+        synthetic.set_body(ctx.init_memory.element, threads.init_memory_body(ctx))
     if ctx.start_function is not None and ctx.start_function.element.body is None:
         synthetic.set_body(ctx.start_function.element, pic.start_body(
             ctx, layout.output_index(ctx.apply_global_relocs), layout.output_index(ctx.init_memory)))
     if not ctx.is_pic and not cc.used_in_regular_obj and not ctx.is_exported(cc):
         create_command_export_wrappers(ctx)
+    if ctx.init_tls is not None and ctx.init_tls.live:
+        synthetic.set_body(ctx.init_tls.element, threads.init_tls_body(ctx))
 
 
 def create_command_export_wrappers(ctx: Context) -> None:
@@ -780,6 +809,9 @@ def populate_target_features(ctx: Context) -> None:
     if not opts.check_features:
         return
     if opts.shared_memory:
+        if "shared-mem" in disallowed:
+            ctx.diag.error(f"--shared-memory is disallowed by {disallowed['shared-mem']} because "
+                           "it was not compiled with 'atomics' or 'bulk-memory' features.")
         for feature in ("atomics", "bulk-memory"):
             if feature not in allowed:
                 ctx.diag.error(f"'{feature}' feature must be used in order to use shared memory")

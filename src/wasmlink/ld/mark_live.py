@@ -63,6 +63,8 @@ def mark_live(ctx) -> None:
                     s.live = True
         for c in ctx.synthetic_functions:
             c.live = True
+        for g in ctx.synthetic_globals:
+            g.live = True
         return
 
     if ctx.entry is not None:

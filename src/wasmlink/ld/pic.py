@@ -229,55 +229,68 @@ def data_reloc_value(ctx, rtype: int, sym, addend: int) -> int:
 
 def apply_data_relocs_body(ctx) -> bytes | None:
     """The body of __wasm_apply_data_relocs, or None when no data relocation needs run-time
-    work (InputChunk::generateRelocationCode over every live segment)."""
+    work (InputChunk::generateRelocationCode over every live segment; with shared memory the
+    TLS segment's are __wasm_apply_tls_relocs', run per thread)."""
     out = bytearray(b"\x00")
-    generated = False
-    is64 = bool(ctx.options.is64)
-    mem_base = ctx.memory_base.index if ctx.memory_base is not None else 0
-    tab_base = ctx.table_base.index if ctx.table_base is not None else 0
     for seg in ctx.segments:
         if ctx.options.shared_memory and seg.is_tls:
             continue
-        for chunk in seg.inputs:
-            for rtype, offset, index, addend in chunk_relocations(ctx, chunk):
-                sym = chunk.file.symbols[index]
-                # internal GOT entries get their index later (assign_indexes): only imported
-                # ones count here, as in lld
-                has_got = sym.got_index >= 0
-                if not (ctx.is_pic or has_got):
-                    continue
-                if rtype not in DATA_POINTERS:
-                    ctx.diag.error(f"invalid runtime relocation type in data section: "
-                                   f"{reloc_type_name(rtype)}")
-                    continue
-                va = seg.start_va + chunk.segment_offset + (offset - chunk.start)
-                out += bytes([OP_I64_CONST if is64 else OP_I32_CONST])
-                out += encode_s64(va) if is64 else encode_s32(_signed32(va))
-                if ctx.is_pic:
-                    base = ctx.tls_base.element.out_index if chunk.is_tls and ctx.tls_base \
-                        is not None and ctx.tls_base.element is not None else mem_base
-                    out += _global_get(base)
-                    out.append(OP_I64_ADD if is64 else OP_I32_ADD)
-                wide = rtype in IS_64
-                const_op = OP_I64_CONST if wide else OP_I32_CONST
-                add_op = OP_I64_ADD if wide else OP_I32_ADD
-                enc = encode_s64 if wide else (lambda v: encode_s32(_signed32(v)))
-                if has_got:
-                    out += _global_get(sym.got_index)
-                    if addend:
-                        out += bytes([const_op]) + enc(addend) + bytes([add_op])
-                else:
-                    base = mem_base
-                    if rtype in (TABLE_INDEX_I32, TABLE_INDEX_I64):
-                        base = tab_base
-                    out += _global_get(base)
-                    out += bytes([const_op]) + enc(data_reloc_value(ctx, rtype, sym, addend))
-                    out.append(add_op)
-                out += bytes([OP_I64_STORE if wide else OP_I32_STORE]) + b"\x02\x00"
-                generated = True
-    if not generated:
+        out += relocation_code(ctx, seg)
+    if len(out) == 1:
         return None
     out.append(OP_END)
+    return bytes(out)
+
+
+def relocation_code(ctx, seg) -> bytes:
+    """Code storing the run-time value of each pointer in one segment's data that is only
+    known at run time: PIC addresses (base + link-time value) and GOT entries."""
+    out = bytearray()
+    is64 = bool(ctx.options.is64)
+    mem_base = ctx.memory_base.index if ctx.memory_base is not None else 0
+    tab_base = ctx.table_base.index if ctx.table_base is not None else 0
+
+    def tls_base():
+        # (__wasm_apply_data_relocs is made before indexes exist: __memory_base, as before)
+        g = ctx.tls_base.element if ctx.tls_base is not None else None
+        return g.out_index if g is not None and g.out_index >= 0 else mem_base
+    for chunk in seg.inputs:
+        for rtype, offset, index, addend in chunk_relocations(ctx, chunk):
+            sym = chunk.file.symbols[index]
+            # internal GOT entries get their index in assign_indexes: before it (for
+            # __wasm_apply_data_relocs) only imported ones count, as in lld
+            has_got = sym.got_index >= 0
+            if not (ctx.is_pic or has_got):
+                continue
+            if rtype not in DATA_POINTERS:
+                ctx.diag.error(f"invalid runtime relocation type in data section: "
+                               f"{reloc_type_name(rtype)}")
+                continue
+            va = seg.start_va + chunk.segment_offset + (offset - chunk.start)
+            out += bytes([OP_I64_CONST if is64 else OP_I32_CONST])
+            out += encode_s64(va) if is64 else encode_s32(_signed32(va))
+            if ctx.is_pic:
+                out += _global_get(tls_base() if chunk.is_tls else mem_base)
+                out.append(OP_I64_ADD if is64 else OP_I32_ADD)
+            wide = rtype in IS_64
+            const_op = OP_I64_CONST if wide else OP_I32_CONST
+            add_op = OP_I64_ADD if wide else OP_I32_ADD
+            enc = encode_s64 if wide else (lambda v: encode_s32(_signed32(v)))
+            if has_got:
+                out += _global_get(sym.got_index)
+                if addend:
+                    out += bytes([const_op]) + enc(addend) + bytes([add_op])
+            else:
+                if rtype in (TABLE_INDEX_I32, TABLE_INDEX_I64):
+                    base = tab_base
+                elif sym.is_tls:
+                    base = tls_base()
+                else:
+                    base = mem_base
+                out += _global_get(base)
+                out += bytes([const_op]) + enc(data_reloc_value(ctx, rtype, sym, addend))
+                out.append(add_op)
+            out += bytes([OP_I64_STORE if wide else OP_I32_STORE]) + b"\x02\x00"
     return bytes(out)
 
 
@@ -324,24 +337,6 @@ def apply_global_relocs_body(ctx) -> bytes:
     return bytes(out)
 
 
-def init_memory_body(ctx) -> bytes:
-    """__wasm_init_memory without shared memory: zero the .bss segments that an imported
-    memory does not get from the binary (memory.fill)."""
-    out = bytearray(b"\x00")
-    for seg in ctx.segments:
-        if not needs_passive_init(ctx, seg) or not seg.is_bss:
-            continue
-        out += _ptr_const(ctx, seg.start_va)
-        if ctx.is_pic:
-            out += _global_get(ctx.memory_base.index)
-            out.append(OP_I64_ADD if ctx.options.is64 else OP_I32_ADD)
-        out += bytes([OP_I32_CONST]) + encode_s32(0)
-        out += _ptr_const(ctx, seg.size)
-        out += b"\xfc\x0b\x00"                       # memory.fill 0
-    out.append(OP_END)
-    return bytes(out)
-
-
 def start_body(ctx, first, second) -> bytes:
     return (b"\x00" + bytes([OP_CALL]) + encode_u32(first) + bytes([OP_CALL])
             + encode_u32(second) + bytes([OP_END]))
@@ -352,6 +347,10 @@ def internal_got_init(ctx, sym) -> bytes:
     __wasm_apply_global_relocs in PIC)."""
     if sym.kind == SYMTAB_DATA:
         value = layout.data_address(sym) if sym.is_defined else 0
+        if sym.is_defined and sym.is_tls and ctx.options.shared_memory:
+            # set per thread by __wasm_apply_global_tls_relocs: here the block offset
+            from .threads import tls_offset
+            value = tls_offset(ctx, sym, value)
     elif sym.kind == SYMTAB_FUNCTION:
         value = 0 if sym.is_stub else max(sym.get_table_index(), 0)
     else:

@@ -81,7 +81,8 @@ def write_output(ctx) -> None:
     globals_ = [Global(g.type, global_init(ctx, g)) for g in ctx.globals]
     globals_ += [Global(GlobalType(ptr_type[0], pic.internal_got_mutable(ctx, s)),
                         pic.internal_got_init(ctx, s)) for s in ctx.internal_got]
-    globals_ += [Global(GlobalType(I32, False), i32_const(layout.data_address(s))) for s in ctx.data_address_globals]
+    globals_ += [Global(GlobalType(I32, False), i32_const(exported_address(ctx, s)))
+                 for s in ctx.data_address_globals]
     if globals_:
         add(6, [encode_globals(globals_)])
     if ctx.exports:
@@ -235,6 +236,16 @@ def memory_limits(ctx) -> Limits:
         flags |= 8
         return Limits(flags, ctx.memory_pages, maximum, page.bit_length() - 1)
     return Limits(flags, ctx.memory_pages, maximum)
+
+
+def exported_address(ctx, sym) -> int:
+    """The value of an exported data symbol's global: its address, or for a TLS symbol its
+    offset in the TLS block (wasm-ld-22 does so with and without shared memory)."""
+    address = layout.data_address(sym)
+    if sym.is_tls:
+        from .threads import tls_offset
+        return tls_offset(ctx, sym, address)
+    return address
 
 
 def emit_bss(ctx) -> bool:
