@@ -185,6 +185,8 @@ class ObjFile:
                 continue
             c = InputChunk(self, "custom", position, 0, s.end - s.contents)
             c.name = s.name
+            if s.name == "__llvm_covfun":
+                c.alignment = 3          # coverage records are 8-byte aligned (as lld keeps them)
             self.customs.append(c)
             self.section_chunks[position] = c
         # entries name functions, globals, tags and tables by their module index (imports

@@ -126,7 +126,9 @@ def write_output(ctx) -> None:
 
     customs = custom_sections(ctx)
     for name, chunks in customs:
-        size = sum(c.end - c.start for c in chunks)
+        size = 0
+        for c in chunks:
+            size = layout.align(size, 1 << c.alignment) + c.end - c.start
         add(0, [("custom", name, size, chunks)])
     if opts.relocatable or opts.emit_relocs:
         from .relocatable import metadata_sections
@@ -211,6 +213,8 @@ def write_output(ctx) -> None:
         else:
             cursor = payload_at
             for chunk in placement[2]:
+                # alignment counts from the contents' start (after the name), as in lld
+                cursor = payload_at + layout.align(cursor - payload_at, 1 << chunk.alignment)
                 chunk.out_offset = cursor
                 if chunk.body is not None:              # merged .debug_str
                     out[cursor:cursor + len(chunk.body)] = chunk.body
@@ -390,6 +394,10 @@ def symbol_columns(ctx, file):
                 idx = layout.output_index(sym)
                 value[i] = idx if idx >= 0 else 0
             if kind == SYMTAB_FUNCTION:
+                if not sym.is_defined:
+                    # an imported function has no code offset: FUNCTION_OFFSET_* in debug
+                    # info get the tombstone (its index is still written by the others)
+                    state[i] |= SYMBOL_UNDEFINED
                 slot = sym.get_table_index()
                 if slot >= 0:
                     table[i] = slot
