@@ -408,7 +408,28 @@ def open_input(path: str):
     if kind == "component":
         raise LinkError("a component cannot be linked statically: expected a relocatable "
                         "object or an archive", path=path)
+    if bytes(mapped.data[:6]) == b"#STUB\n":
+        return StubFile(path, bytes(mapped.data).decode("utf-8", "replace"))
     raise ParseError("unknown file type: expected a wasm object or an archive", 0, path=path)
+
+
+class StubFile:
+    """A stub library (wasm-ld's "#STUB" text file): the symbols some runtime provides, each
+    with the symbols it needs from the program. A stub symbol the program leaves undefined is
+    imported, and the symbols it depends on are exported (and pulled out of archives)."""
+
+    def __init__(self, path: str, text: str):
+        self.path = path
+        self.symbols: dict[str, list[str]] = {}
+        for line in text.splitlines()[1:]:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            name, _, deps = line.partition(":")
+            self.symbols[name.strip()] = [d.strip() for d in deps.split(",") if d.strip()]
+
+    def __str__(self) -> str:
+        return self.path
 
 
 SYMBOL_KINDS = (SYMTAB_FUNCTION, SYMTAB_DATA, SYMTAB_GLOBAL, SYMTAB_SECTION, SYMTAB_TAG,

@@ -24,7 +24,8 @@ from ..binary.types import FUNCREF, I32, FuncType, GlobalType, Limits, TableType
 from ..errors import LinkError
 from . import layout, pic, synthetic, threads
 from .diagnostics import Diagnostics
-from .input_files import ArchiveFile, InputElement, LazyObject, ObjFile, SharedFile, open_input
+from .input_files import (ArchiveFile, InputElement, LazyObject, ObjFile, SharedFile, StubFile,
+                          open_input)
 from .mark_live import TABLE_INDEX_TYPES, TYPE_INDEX_LEB, mark_live
 from .symbol_table import DEFINED, LAZY, UNDEFINED, Symbol, SymbolTable
 
@@ -85,6 +86,7 @@ class Context:
         self.data_address_globals = []
         self._reloc_cache = {}
         self.import_keys = {}
+        self.stub_files = []
         # PIC (pic.py): the loader's bases, GOT entries, run-time relocation functions
         self.memory_base = None
         self.table_base = None
@@ -162,6 +164,9 @@ class Context:
 def read_inputs(ctx: Context) -> None:
     for inp in ctx.inputs:
         f = open_input(inp.path)
+        if isinstance(f, StubFile):
+            ctx.stub_files.append(f)
+            continue
         if isinstance(f, SharedFile):
             if inp.is_static:
                 ctx.diag.error(f"attempted static link of dynamic object {inp.path}")
@@ -365,7 +370,32 @@ def _undefined_function(ctx: Context, name: str) -> Symbol:
     return sym
 
 
+def process_stub_libraries(ctx: Context) -> None:
+    """Stub symbols the program leaves undefined are imported; what they need is exported
+    (wasm-ld's processStubLibraries, repeated until no dependency pulls in more)."""
+    st = ctx.symtab
+    added = True
+    while added:
+        added = False
+        for stub in ctx.stub_files:
+            for name, deps in stub.symbols.items():
+                sym = st.find(name)
+                if sym is None or sym.state != UNDEFINED or sym.force_import:
+                    continue
+                sym.force_import = True
+                for dep in deps:
+                    needed = st.find(dep)
+                    if needed is None or needed.state == UNDEFINED:
+                        ctx.diag.error(f"{stub}: undefined symbol: {dep}. Required by {name}")
+                        continue
+                    needed.force_export = True
+                    if needed.state == LAZY:
+                        st.extract(needed)
+                        added = True
+
+
 def finish_resolution(ctx: Context) -> None:
+    process_stub_libraries(ctx)
     relocatable = ctx.options.relocatable
     if not relocatable:
         create_optional_symbols(ctx)
@@ -481,7 +511,7 @@ def should_import(ctx: Context, sym: Symbol) -> bool:
         return True
     if sym.name in opts.allow_undefined_symbols:
         return True
-    return sym.import_name is not None
+    return sym.import_name is not None or sym.force_import
 
 
 def calculate_imports(ctx: Context) -> None:
@@ -561,7 +591,7 @@ GOT_TYPES = {7, 13}          # GLOBAL_INDEX_LEB/I32: against a function or data 
 
 def report_undefined(ctx: Context, file, sym: Symbol) -> None:
     opts = ctx.options
-    if sym.import_name is not None and sym.kind != SYMTAB_DATA:
+    if (sym.import_name is not None or sym.force_import) and sym.kind != SYMTAB_DATA:
         return
     if sym.kind == SYMTAB_FUNCTION and opts.import_undefined:
         return

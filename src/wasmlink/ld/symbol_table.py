@@ -38,7 +38,7 @@ class Symbol:
                  "signature", "global_type", "table_type", "import_module", "import_name",
                  "used_in_regular_obj", "live", "force_export", "table_index", "index", "va",
                  "lazy", "is_stub", "synthetic", "referenced_by", "got_index", "requires_got",
-                 "called_directly")
+                 "called_directly", "force_import")
 
     def __init__(self, name: str, kind: int, flags: int, state: int, file=None):
         self.name = name
@@ -67,6 +67,7 @@ class Symbol:
         self.got_index = -1          # PIC: the global holding its address (GOT entry)
         self.requires_got = False    # PIC: has an internal (linker-defined) GOT entry
         self.called_directly = False # a function some input calls (not only takes the address of)
+        self.force_import = False    # a stub library provides it
 
     # -- flags -------------------------------------------------------------------------------
     @property
