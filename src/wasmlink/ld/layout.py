@@ -230,54 +230,37 @@ def data_address(sym) -> int:
     return seg.start_va + chunk.segment_offset + sym.offset
 
 
+def _number(elements, first: int, out: list, attr: str) -> int:
+    """Give each live, kept element the next index (in ``attr``); returns the next free one."""
+    n = first
+    for element in elements:
+        if element.live and not element.discarded:
+            setattr(element, attr, n)
+            out.append(element)
+            n += 1
+    return n
+
+
 def assign_indexes(ctx) -> None:
     """Function, global, table and tag indexes: imports, then synthetic, then per object."""
-    n = len(ctx.imported_functions)
-    for chunk in ctx.synthetic_functions:
-        if chunk.live:
-            chunk.function_index = n
-            ctx.functions.append(chunk)
-            n += 1
+    n = _number(ctx.synthetic_functions, len(ctx.imported_functions), ctx.functions,
+                "function_index")
     for file in ctx.objects:
-        for chunk in file.functions:
-            if chunk.live and not chunk.discarded:
-                chunk.function_index = n
-                ctx.functions.append(chunk)
-                n += 1
-    g = len(ctx.imported_globals) + len(ctx.got_imports)
-    for element in ctx.synthetic_globals:
-        if element.live:
-            element.out_index = g
-            ctx.globals.append(element)
-            g += 1
+        n = _number(file.functions, n, ctx.functions, "function_index")
+    g = _number(ctx.synthetic_globals, len(ctx.imported_globals) + len(ctx.got_imports),
+                ctx.globals, "out_index")
     for file in ctx.objects:
-        for element in file.globals:
-            if element.live and not element.discarded:
-                element.out_index = g
-                ctx.globals.append(element)
-                g += 1
+        g = _number(file.globals, g, ctx.globals, "out_index")
     for sym in ctx.internal_got:          # GOT entries defined here follow the input globals
         sym.got_index = g
         g += 1
     t = len(ctx.imported_tags)
     for file in ctx.objects:
-        for element in file.tags:
-            if element.live and not element.discarded:
-                element.out_index = t
-                ctx.tags.append(element)
-                t += 1
+        t = _number(file.tags, t, ctx.tags, "out_index")
     n_tables = len(ctx.imported_tables)
     for file in ctx.objects:
-        for element in file.tables:
-            if element.live and not element.discarded:
-                element.out_index = n_tables
-                ctx.tables.append(element)
-                n_tables += 1
-    for element in ctx.synthetic_tables:
-        if element.live:
-            element.out_index = n_tables
-            ctx.tables.append(element)
-            n_tables += 1
+        n_tables = _number(file.tables, n_tables, ctx.tables, "out_index")
+    _number(ctx.synthetic_tables, n_tables, ctx.tables, "out_index")
 
 
 def output_index(sym) -> int:

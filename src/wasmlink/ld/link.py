@@ -309,14 +309,9 @@ def handle_weak_undefines(ctx: Context) -> None:
     for sym in list(ctx.symtab.symbols()):
         if sym.state == UNDEFINED and sym.is_weak and sym.used_in_regular_obj \
                 and sym.kind == SYMTAB_FUNCTION and sym.signature is not None:
-            stub = synthetic.synthetic_function(f"undefined_weak:{sym.name}", sym.signature)
-            synthetic.set_body(stub, synthetic.trap_body())
+            stub = synthetic.trap_stub(f"undefined_weak:{sym.name}", sym.signature)
             ctx.synthetic_functions.append(stub)
-            sym.state = DEFINED
-            sym.element = stub
-            sym.is_stub = True
-            sym.synthetic = True
-            sym.set_hidden(True)
+            resolve_to_stub(sym, stub)
 
 
 def demote_lazy_symbols(ctx: Context) -> None:
@@ -617,16 +612,19 @@ def create_undefined_stubs(ctx: Context) -> None:
     for sym in ctx.pending_stubs:
         stub = stubs.get(sym.signature)
         if stub is None:
-            stub = stubs[sym.signature] = synthetic.synthetic_function("undefined_stub",
-                                                                       sym.signature)
-            synthetic.set_body(stub, synthetic.trap_body())
+            stub = stubs[sym.signature] = synthetic.trap_stub("undefined_stub", sym.signature)
             stub.live = True
             ctx.synthetic_functions.append(stub)
-        sym.state = DEFINED
-        sym.element = stub
-        sym.is_stub = True
-        sym.synthetic = True
-        sym.set_hidden(True)
+        resolve_to_stub(sym, stub)
+
+
+def resolve_to_stub(sym: Symbol, stub) -> None:
+    """Define an undefined function as a trapping stub, hidden so it is never exported."""
+    sym.state = DEFINED
+    sym.element = stub
+    sym.is_stub = True
+    sym.synthetic = True
+    sym.set_hidden(True)
 
 
 def create_pic_functions(ctx: Context) -> None:

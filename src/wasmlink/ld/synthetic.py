@@ -20,6 +20,13 @@ def synthetic_function(name: str, signature: FuncType) -> InputChunk:
     return c
 
 
+def trap_stub(name: str, signature: FuncType) -> InputChunk:
+    """A function whose body is `unreachable`: what calls to a missing function reach."""
+    stub = synthetic_function(name, signature)
+    set_body(stub, trap_body())
+    return stub
+
+
 def set_body(chunk: InputChunk, code: bytes) -> None:
     """``code`` is the body without its size: local declarations, instructions, end."""
     chunk.body = encode_u32(len(code)) + code
