@@ -123,6 +123,7 @@ class ObjFile:
             raise e.in_file(name)
         self.live = False
         self.explicit = False             # given on the command line, not pulled from an archive
+        self.called_signatures = {}       # row -> the type an undefined, called function has here
         self.symbols: list = []           # per symbol-table row: the Symbol it resolved to
         m = self.module
         self.types = m.types

@@ -389,11 +389,36 @@ def process_stub_libraries(ctx: Context) -> None:
                         added = True
 
 
+def handle_signature_mismatches(ctx: Context) -> None:
+    """A direct call through a declaration whose type differs from the definition's would not
+    validate: like wasm-ld, such calls go to a trapping `signature_mismatch:NAME` stub of the
+    declared type (one per name and type), while everything else uses the definition."""
+    stubs = {}
+    for file in ctx.objects:
+        for row, signature in file.called_signatures.items():
+            sym = file.symbols[row]
+            if sym.kind != SYMTAB_FUNCTION or not sym.is_defined or sym.is_stub \
+                    or sym.signature is None or sym.signature == signature:
+                continue
+            key = (sym.name, signature)
+            stub_sym = stubs.get(key)
+            if stub_sym is None:
+                stub = synthetic.trap_stub(f"signature_mismatch:{sym.name}", signature)
+                ctx.synthetic_functions.append(stub)
+                stub_sym = Symbol(sym.name, SYMTAB_FUNCTION, 0, UNDEFINED, file)
+                stub_sym.signature = signature
+                resolve_to_stub(stub_sym, stub)
+                stub_sym.used_in_regular_obj = True
+                stubs[key] = stub_sym
+            file.symbols[row] = stub_sym
+
+
 def finish_resolution(ctx: Context) -> None:
     process_stub_libraries(ctx)
     relocatable = ctx.options.relocatable
     if not relocatable:
         create_optional_symbols(ctx)
+        handle_signature_mismatches(ctx)
     wrap_symbols(ctx)
     if not relocatable:
         handle_weak_undefines(ctx)

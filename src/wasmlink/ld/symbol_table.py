@@ -253,6 +253,8 @@ class SymbolTable:
                         sym.import_name = imp.name
                     self._set_type(sym, kind, imp.desc, obj)
                     sym.called_directly = bool(called[row])
+                    if kind == SYMTAB_FUNCTION and sym.called_directly:
+                        obj.called_signatures[row] = sym.signature
                 else:
                     defined = defined_lists[kind]
                     if not n_imported[kind] <= index < n_imported[kind] + len(defined):
