@@ -97,6 +97,11 @@ def test_demo_inspects_the_bundled_example():
     assert "hello.wasm: module" in proc.stdout
 
 
+def test_demo_links_the_example_exactly_as_wasm_ld_did():
+    proc = wasmlink("demo")
+    assert "byte-identical to the bundled hello.wasm that wasm-ld-22 made" in proc.stdout
+
+
 @pytest.mark.parametrize("code", [
     "import wasmlink",
     "import wasmlink.cli as c, sys; sys.argv=['wasmlink','--help']\ntry: c.main()\nexcept SystemExit: pass",

@@ -35,7 +35,9 @@ def build_parser():
 
     p = commands.add_parser("demo", help="run the main job on the built-in example",
                             description="Inspect the bundled example: hello.o (a relocatable "
-                            "object from clang-22) and hello.wasm (wasm-ld-22's link of it).")
+                            "object from clang-22) and hello.wasm (wasm-ld-22's link of it); "
+                            "where wasi-libc is installed, also link hello.o with wasmlink ld "
+                            "and compare.")
     p.set_defaults(run=run_demo)
     return parser
 
@@ -58,7 +60,37 @@ def run_demo(args) -> int:
     args.files = [str(examples.path("hello.o")), str(examples.path("hello.wasm"))]
     args.json = False
     args.verbose = 0
-    return run_inspect(args)
+    status = run_inspect(args)
+    if status == 0:
+        link_demo(examples)
+    return status
+
+
+def link_demo(examples) -> None:
+    """Where wasi-libc is installed, link the example's object the way clang-22 did for the
+    bundled hello.wasm, and compare with wasm-ld-22's output."""
+    import tempfile
+    from pathlib import Path
+    libdir = Path("/usr/lib/wasm32-wasi")
+    if not (libdir / "libc.a").exists():
+        print("\n(install wasi-libc to see `wasmlink ld` link the example as well)")
+        return
+    from .ld import main as ld_main
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "hello.wasm"          # the same name: it goes into the name section
+        argv = ["-m", "wasm32", f"-L{libdir}", str(libdir / "crt1-command.o"),
+                str(examples.path("hello.o")), "-lc", "--strip-debug", "-o", str(out)]
+        builtins = sorted(Path("/usr/lib").glob("llvm-*/lib/clang/*/lib/wasi/"
+                                                "libclang_rt.builtins-wasm32.a"))
+        if builtins:
+            argv.insert(-2, str(builtins[-1]))
+        if ld_main(argv, prog="wasmlink ld") != 0:
+            return
+        ours = out.read_bytes()
+    reference = examples.path("hello.wasm").read_bytes()
+    verdict = "byte-identical to" if ours == reference else "different from"
+    print(f"\nwasmlink ld linked hello.o with wasi-libc: {len(ours)} bytes, {verdict} the "
+          f"bundled hello.wasm that wasm-ld-22 made")
 
 
 def main(argv=None) -> int:
