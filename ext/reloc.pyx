@@ -114,6 +114,13 @@ def reloc_type_name(int code):
 
 cdef const uint8_t* EMPTY = <const uint8_t*>b""
 
+
+cdef array.array column(str typecode, Py_ssize_t n):
+    """A typed column of n entries (the caller has checked n against the bytes present)."""
+    cdef array.array a = _array.array(typecode)
+    array.resize(a, n)
+    return a
+
 cdef enum:
     E_OK = 0
     # 1..3 are the LEB_* codes of _leb128
@@ -171,14 +178,10 @@ def decode_relocs(const uint8_t[::1] buf not None, Py_ssize_t payload, Py_ssize_
         raise ParseError(f"relocation count {count} is larger than the {end - pos} bytes left "
                          f"can hold", count_at, context=context)
 
-    cdef array.array types = _array.array('B')
-    cdef array.array offsets = _array.array('I')
-    cdef array.array indexes = _array.array('I')
-    cdef array.array addends = _array.array('q')
-    array.resize(types, count)
-    array.resize(offsets, count)
-    array.resize(indexes, count)
-    array.resize(addends, count)
+    cdef array.array types = column('B', count)
+    cdef array.array offsets = column('I', count)
+    cdef array.array indexes = column('I', count)
+    cdef array.array addends = column('q', count)
     cdef uint8_t* t = types.data.as_uchars
     cdef uint32_t* o = offsets.data.as_uints
     cdef uint32_t* x = indexes.data.as_uints
@@ -339,20 +342,13 @@ def decode_symbol_table(const uint8_t[::1] buf not None, Py_ssize_t start, Py_ss
                          f"hold", start, context=context)
 
     cdef SymbolColumns out = SymbolColumns()
-    cdef array.array kind_a = _array.array('B')
-    cdef array.array flags_a = _array.array('I')
-    cdef array.array index_a = _array.array('I')
-    cdef array.array offset_a = _array.array('Q')
-    cdef array.array size_a = _array.array('Q')
-    cdef array.array name_offset_a = _array.array('Q')
-    cdef array.array name_size_a = _array.array('I')
-    array.resize(kind_a, count)
-    array.resize(flags_a, count)
-    array.resize(index_a, count)
-    array.resize(offset_a, count)
-    array.resize(size_a, count)
-    array.resize(name_offset_a, count)
-    array.resize(name_size_a, count)
+    cdef array.array kind_a = column('B', count)
+    cdef array.array flags_a = column('I', count)
+    cdef array.array index_a = column('I', count)
+    cdef array.array offset_a = column('Q', count)
+    cdef array.array size_a = column('Q', count)
+    cdef array.array name_offset_a = column('Q', count)
+    cdef array.array name_size_a = column('I', count)
     cdef uint8_t* kinds = kind_a.data.as_uchars
     cdef uint32_t* flags = flags_a.data.as_uints
     cdef uint32_t* indexes = index_a.data.as_uints

@@ -187,30 +187,31 @@ def layout_memory(ctx) -> None:
         heap_base.va = ptr
     max_setting = 1 << 32
     if opts.initial_memory:
-        if opts.initial_memory % page_size:
-            ctx.diag.error(f"initial memory must be {page_size}-byte aligned")
-        if ptr > opts.initial_memory:
-            ctx.diag.error(f"initial memory too small, {ptr} bytes needed")
-        if opts.initial_memory > max_setting:
-            ctx.diag.error(f"initial memory too large, cannot be greater than {max_setting}")
+        check_memory_setting(ctx, "initial", opts.initial_memory, ptr, page_size, max_setting)
         ptr = opts.initial_memory
     ptr = align(ptr, page_size)
     ctx.memory_pages = ptr // page_size
     ctx.set_data_symbol("__heap_end", ptr)
     max_memory = 0
     if opts.max_memory:
-        if opts.max_memory % page_size:
-            ctx.diag.error(f"maximum memory must be {page_size}-byte aligned")
-        if ptr > opts.max_memory:
-            ctx.diag.error(f"maximum memory too small, {ptr} bytes needed")
-        if opts.max_memory > max_setting:
-            ctx.diag.error(f"maximum memory too large, cannot be greater than {max_setting}")
+        check_memory_setting(ctx, "maximum", opts.max_memory, ptr, page_size, max_setting)
         max_memory = opts.max_memory
     elif opts.no_growable_memory:
         max_memory = ptr
     if opts.shared_memory and max_memory == 0:
         max_memory = max_setting if ctx.is_pic else ptr
     ctx.memory_max_pages = max_memory // page_size if max_memory else None
+
+
+def check_memory_setting(ctx, what: str, value: int, needed: int, page_size: int,
+                         max_setting: int) -> None:
+    """--initial-memory / --max-memory checks, in wasm-ld's words."""
+    if value % page_size:
+        ctx.diag.error(f"{what} memory must be {page_size}-byte aligned")
+    if needed > value:
+        ctx.diag.error(f"{what} memory too small, {needed} bytes needed")
+    if value > max_setting:
+        ctx.diag.error(f"{what} memory too large, cannot be greater than {max_setting}")
 
 
 def data_address(sym) -> int:
