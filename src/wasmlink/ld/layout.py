@@ -25,7 +25,8 @@ def align(value: int, alignment: int) -> int:
 
 
 class OutputSegment:
-    __slots__ = ("name", "inputs", "alignment", "size", "start_va", "index", "is_bss", "passive")
+    __slots__ = ("name", "inputs", "alignment", "size", "start_va", "index", "is_bss", "passive",
+                 "head_offset")
 
     def __init__(self, name: str):
         self.name = name
@@ -36,6 +37,7 @@ class OutputSegment:
         self.index = 0
         self.is_bss = name.startswith(".bss")
         self.passive = False
+        self.head_offset = 0     # file offset of its header in the data section (once written)
 
     def add(self, chunk) -> None:
         self.alignment = max(self.alignment, chunk.alignment)

@@ -19,7 +19,7 @@ from ..binary.encode import (
 from ..binary.linking import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_SECTION, SYMTAB_TABLE, SYMTAB_TAG
 from ..binary.types import Global, GlobalType, I32, Limits, Table
 from ..output import write_atomically
-from . import layout
+from . import layout, map_file
 
 u32 = encode_u32
 
@@ -146,14 +146,19 @@ def write_output(ctx) -> None:
     features = target_features_section(ctx) if keep("target_features") else None
     if features is not None:
         add(0, [features])
+    from . import build_id
+    if opts.build_id != "none":          # last, so the id is the file's final bytes
+        add(0, [build_id.section_payload(opts)[0]])
 
     # lay the file out
     header = b"\0asm\x01\0\0\0"
     pieces = [header]
     pos = len(header)
     placements = []        # (kind, file offset of payload, info)
+    placed = []            # map_file.PlacedSection per section, for --Map
     for sid, chunks in sections:
         item = chunks[0]
+        start = pos
         if isinstance(item, tuple):
             if item[0] == "custom":
                 _, name, size, inputs = item
@@ -173,11 +178,17 @@ def write_output(ctx) -> None:
                 placements.append((kind, pos, head_bytes))
                 pieces.append(size)
                 pos += size
+                name = None
+            payload_at = start + len(head)
         else:
             payload = b"".join(chunks)
             head = bytes([sid]) + u32(len(payload))
             pieces.append(head + payload)
             pos += len(head) + len(payload)
+            payload_at = start + len(head)
+            name = _custom_name(payload) if sid == 0 else None
+        if opts.map_file:
+            placed.append(map_file.PlacedSection(sid, name, start, pos - start, payload_at))
     out = bytearray(pos)
     at = 0
     for p in pieces:
@@ -203,6 +214,7 @@ def write_output(ctx) -> None:
             out[payload_at:payload_at + len(head)] = head
             cursor = payload_at + len(head)
             for seg, seg_head in zip(data_segments, seg_heads):
+                seg.head_offset = cursor
                 out[cursor:cursor + len(seg_head)] = seg_head
                 cursor += len(seg_head)
                 for chunk in seg.inputs:
@@ -223,9 +235,29 @@ def write_output(ctx) -> None:
         if f.body is not None:
             out[f.out_offset:f.out_offset + len(f.body)] = f.body
     relocate_all(ctx, out, [p for p in placements if p[0] == "custom"])
+    if opts.build_id != "none":
+        build_id.fill(opts, out, len(out) - build_id.hash_size(opts))
     ctx.output_size = len(out)
+    if opts.map_file:           # before the output: an unwritable map fails the link
+        map_file.write(ctx, map_file.render(ctx, placed, data_segments, map_names(ctx)))
     write_atomically(opts.output, [out], mode=0o755)
 
+
+
+def _custom_name(payload: bytes) -> str:
+    from .._native.leb128 import decode_u32
+    length, at = decode_u32(payload, 0)
+    return bytes(payload[at:at + length]).decode("utf-8", "replace")
+
+
+def map_names(ctx) -> dict[str, str]:
+    """Display names of the symbols a map lists: demangled when names are (--demangle)."""
+    if not ctx.options.demangle:
+        return {}
+    from .demangle import demangle_all
+    wanted = [s.name for obj in ctx.objects for s in obj.symbols
+              if s is not None and s.kind in (SYMTAB_FUNCTION, SYMTAB_DATA)]
+    return demangle_all(wanted)
 
 
 def memory_limits(ctx) -> Limits:
