@@ -20,7 +20,7 @@ from ..binary.linking import (
     SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE, SYMTAB_TAG,
     WASM_SYM_BINDING_WEAK, WASM_SYM_EXPORTED, WASM_SYM_VISIBILITY_HIDDEN,
 )
-from ..binary.types import FUNCREF, I32, FuncType, GlobalType, Limits, TableType
+from ..binary.types import FUNCREF, I32, I64, FuncType, GlobalType, Limits, TableType
 from ..errors import LinkError
 from . import layout, pic, synthetic, threads
 from .diagnostics import Diagnostics
@@ -224,7 +224,7 @@ def create_synthetic_symbols(ctx: Context) -> None:
     if ctx.is_pic:
         pic.create_pic_globals(ctx)
     else:
-        sp = InputElement(None, 3, 0, GlobalType(I32, True), b"\x41\x00\x0b")
+        sp = InputElement(None, 3, 0, GlobalType(I64 if ctx.options.is64 else I32, True), b"")
         sp.name = "__stack_pointer"
         ctx.synthetic_globals.append(sp)
         # default visibility, as wasm-ld-22 makes it: --export-dynamic exports it (where the
@@ -290,7 +290,7 @@ def create_optional_symbols(ctx: Context) -> None:
     if not ctx.options.shared_memory:
         tls = st.find("__tls_base")
         if tls is not None and tls.state == UNDEFINED:
-            g = InputElement(None, 3, 0, GlobalType(I32, False), b"\x41\x00\x0b")
+            g = InputElement(None, 3, 0, GlobalType(I64 if ctx.options.is64 else I32, False), b"")
             g.name = "__tls_base"
             ctx.synthetic_globals.append(g)
             ctx.tls_base = st.add_synthetic("__tls_base", SYMTAB_GLOBAL,
@@ -708,10 +708,11 @@ def finalize_function_table(ctx: Context) -> None:
     if table is None:
         return
     size = ctx.options.table_base + len(ctx.table_entries)
+    table64 = 4 if ctx.options.is64 else 0     # wasm64 indexes its table with i64 too
     if table.is_defined and not ctx.options.growable_table:
-        limits = Limits(1, size, size)
+        limits = Limits(1 | table64, size, size)
     else:
-        limits = Limits(0, size)
+        limits = Limits(table64, size)
     table.table_type = TableType(FUNCREF, limits)
     if table.is_defined:
         table.element.type = table.table_type

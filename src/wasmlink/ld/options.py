@@ -903,6 +903,10 @@ def _check_options(args: _Args, opts: LinkOptions) -> None:
     if not opts.strip_debug and not opts.strip_all and opts.compress_relocations:
         raise UsageError("--compress-relocations is incompatible with output debug information."
                          " Please pass --strip-debug or --strip-all")
+    if opts.compress_relocations and not opts.relocatable:
+        # not implemented yet: say so rather than pretend (the output stays valid, only larger)
+        opts.warnings.append("--compress-relocations is not supported by wasmlink yet: "
+                             "relocated fields keep their padded width")
     if opts.pie and opts.shared:
         raise UsageError("-shared and -pie may not be used together")
     if not opts.output:

@@ -31,6 +31,12 @@ def i32_const(value: int) -> bytes:
     return b"\x41" + encode_s32(value) + b"\x0b"
 
 
+def ptr_init(ctx, value: int) -> bytes:
+    """A constant expression of the address width: i64.const for wasm64, i32.const else."""
+    from .threads import ptr_const
+    return ptr_const(ctx, value) + b"\x0b"
+
+
 def write_output(ctx) -> None:
     opts = ctx.options
     sections = []          # (id, [chunks], name-or-None); relocated payloads patched later
@@ -81,7 +87,7 @@ def write_output(ctx) -> None:
     globals_ = [Global(g.type, global_init(ctx, g)) for g in ctx.globals]
     globals_ += [Global(GlobalType(ptr_type[0], pic.internal_got_mutable(ctx, s)),
                         pic.internal_got_init(ctx, s)) for s in ctx.internal_got]
-    globals_ += [Global(GlobalType(I32, False), i32_const(exported_address(ctx, s)))
+    globals_ += [Global(GlobalType(ptr_type[0], False), ptr_init(ctx, exported_address(ctx, s)))
                  for s in ctx.data_address_globals]
     if globals_:
         add(6, [encode_globals(globals_)])
@@ -93,7 +99,7 @@ def write_output(ctx) -> None:
         table = ctx.function_table
         number = layout.output_index(table)
         offset = (b"\x23" + u32(ctx.table_base.index) + b"\x0b") if ctx.is_pic \
-            else i32_const(opts.table_base)
+            else ptr_init(ctx, opts.table_base)
         head = (u32(0) if number == 0 else u32(2) + u32(number)) + offset
         if number:
             head += b"\x00"
@@ -118,7 +124,7 @@ def write_output(ctx) -> None:
         elif ctx.is_pic:
             head = b"\x00\x23" + u32(ctx.memory_base.index) + b"\x0b" + u32(seg.size)
         else:
-            head = b"\x00" + i32_const(seg.start_va) + u32(seg.size)
+            head = b"\x00" + ptr_init(ctx, seg.start_va) + u32(seg.size)
         seg_heads.append(head)
         data_size += len(head) + seg.size
     if data_segments:
@@ -267,6 +273,8 @@ def memory_limits(ctx) -> Limits:
         flags |= 1
     if ctx.options.shared_memory:
         flags |= 2
+    if ctx.options.is64:
+        flags |= 4
     page = ctx.options.page_size
     if page != 65536:                   # custom-page-sizes
         flags |= 8
@@ -293,9 +301,9 @@ def emit_bss(ctx) -> bool:
 def global_init(ctx, g) -> bytes:
     if g.file is None:
         if g.name == "__stack_pointer":
-            return i32_const(ctx.stack_pointer_value)
+            return ptr_init(ctx, ctx.stack_pointer_value)
         if g.name == "__tls_base":
-            return i32_const(ctx.tls_base_value)
+            return ptr_init(ctx, ctx.tls_base_value)
     return g.init
 
 
