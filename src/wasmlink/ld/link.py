@@ -307,7 +307,8 @@ def handle_weak_undefines(ctx: Context) -> None:
     if ctx.is_pic:
         return
     for sym in list(ctx.symtab.symbols()):
-        if sym.state == UNDEFINED and sym.is_weak and sym.used_in_regular_obj \
+        # (a weak reference to a member that no strong one extracted counts: wasm-ld-22)
+        if sym.state in (UNDEFINED, LAZY) and sym.is_weak and sym.used_in_regular_obj \
                 and sym.kind == SYMTAB_FUNCTION and sym.signature is not None:
             stub = synthetic.trap_stub(f"undefined_weak:{sym.name}", sym.signature)
             ctx.synthetic_functions.append(stub)

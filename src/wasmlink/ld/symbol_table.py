@@ -354,6 +354,9 @@ class SymbolTable:
                 return existing
             if existing.state == LAZY:
                 if new.is_weak:
+                    # not extracted; the member stays lazy, but the symbol now is a weak
+                    # reference with the referrer's type (lld's LazySymbol::setWeak)
+                    self._take_reference(existing, new)
                     return existing
                 self._take_reference(existing, new)
                 self.extract(existing)

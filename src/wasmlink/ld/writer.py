@@ -256,14 +256,20 @@ def _custom_name(payload: bytes) -> str:
     return bytes(payload[at:at + length]).decode("utf-8", "replace")
 
 
+# clang names a `main` that takes arguments __main_argc_argv (a wasm call's signature must
+# match); wasm-ld shows it as `main` wherever it shows names, demangling on or off
+MAIN_WITH_ARGS = "__main_argc_argv"
+
+
 def map_names(ctx) -> dict[str, str]:
     """Display names of the symbols a map lists: demangled when names are (--demangle)."""
+    table = {MAIN_WITH_ARGS: "main"}
     if not ctx.options.demangle:
-        return {}
+        return table
     from .demangle import demangle_all
     wanted = [s.name for obj in ctx.objects for s in obj.symbols
               if s is not None and s.kind in (SYMTAB_FUNCTION, SYMTAB_DATA)]
-    return demangle_all(wanted)
+    return demangle_all(wanted) | table
 
 
 def memory_limits(ctx) -> Limits:
@@ -340,7 +346,7 @@ def name_section(ctx, data_segments) -> bytes:
         table = demangle_all(wanted)
 
     def demangle(name):
-        return table.get(name, name)
+        return table.get(name, name) if name != MAIN_WITH_ARGS else "main"
     module_name = ctx.options.soname or os.path.basename(ctx.options.output)
     out = subsection(0, encode_name(module_name))
     names = []
