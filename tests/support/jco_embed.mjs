@@ -14,6 +14,7 @@ const shim = await import(shimPath);
 shim._setPreopens({ "/": "/" });
 const { componentEmbed } = await import(`${base}/@bytecodealliance/jco-transpile/dist/wasm-tools.js`);
 const [wit, world, encoding, out, module] = process.argv.slice(2);
-const opts = { witPath: resolve(wit), worldName: world, stringEncoding: encoding };
+const opts = { witPath: resolve(wit), stringEncoding: encoding };
+if (world) opts.world = world;
 if (module) opts.binary = await readFile(module); else opts.dummy = true;
 await writeFile(out, await componentEmbed(opts));
