@@ -6,6 +6,8 @@ extracted once into a cache keyed by the wheel's version (tests/support/wheel_li
 """
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -161,3 +163,54 @@ def jco_embed(wit: Path, world: str, encoding: str, out: Path, module: Path | No
     args = ["node", TESTS / "support" / "jco_embed.mjs", wit, world, encoding, out]
     run(args + ([module] if module else []), env={**os.environ, "JCO_MODULES": str(NODE_MODULES)})
     return out
+
+
+# -- worlds embedded by jco: the reference for component-type sections and dummy modules ------
+
+CONFORMANCE = Path("/work/shared/conformance/wasm-tools/crates/wit-component/tests")
+CONFORMANCE_CASES = sorted(p.parent.name for p in (CONFORMANCE / "components").glob("*/module.wit"))
+WASI_HTTP = CONFORMANCE / "interfaces" / "wasi-http"
+# cases jco's wasm-tools cannot embed on its own (adapter-only worlds, several packages)
+JCO_CANNOT_EMBED = {"adapt-stub-wasip2", "import-export-same-iface-name",
+                    "import-in-adapter-and-main-module", "multi-package"}
+
+
+def wasi_cli(root: Path) -> Path:
+    """The wasi:cli package of the wasi-http conformance case, as a package with its deps."""
+    cli = root / "wasi-cli"
+    if not cli.exists():
+        (cli / "deps").mkdir(parents=True)
+        for wit in (WASI_HTTP / "deps" / "cli").glob("*.wit"):
+            (cli / wit.name).write_text(wit.read_text())
+        for dep in ("io", "clocks", "filesystem", "random", "sockets"):
+            target = cli / "deps" / dep
+            target.mkdir()
+            for wit in (WASI_HTTP / "deps" / dep).glob("*.wit"):
+                (target / wit.name).write_text(wit.read_text())
+    return cli
+
+
+@pytest.fixture(scope="session")
+def jco_worlds(tmp_path_factory):
+    """(name, encoding) -> (WIT path, world, jco's dummy module with the world embedded), for
+    every single-world conformance case and WASI's cli command and http proxy worlds: one node
+    process embeds them all."""
+    root = tmp_path_factory.mktemp("wit-encode")
+    table = {}
+    for case in CONFORMANCE_CASES:
+        table[case, "utf8"] = (CONFORMANCE / "components" / case / "module.wit", None)
+    cli = wasi_cli(root)
+    for encoding in ("utf8", "utf16", "compact-utf16"):
+        table["wasi:cli/command", encoding] = (cli, "command")
+    table["wasi:http/proxy", "utf8"] = (WASI_HTTP, "proxy")
+    batch = []
+    for (name, encoding), (wit, world) in table.items():
+        out = root / f"{name.replace(':', '_').replace('/', '_')}-{encoding}.wasm"
+        batch.append({"wit": str(wit), "world": world, "encoding": encoding, "out": str(out)})
+        table[name, encoding] = (wit, world, out)
+    (root / "jobs.json").write_text(json.dumps(batch))
+    subprocess.run(["node", TESTS / "support" / "jco_embed_batch.mjs", root / "jobs.json"],
+                   check=True, env={**os.environ, "JCO_MODULES": str(NODE_MODULES)})
+    return table
+
+

@@ -3,14 +3,11 @@
 its processor; ours leaves it to the caller). Checked on every single-world case of
 wit-component's conformance data, on WASI 0.2's cli command and http proxy worlds, in each
 string encoding."""
-import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import NODE_MODULES, TESTS
+from conftest import CONFORMANCE_CASES as CASES, JCO_CANNOT_EMBED as JCO_CANNOT
 from wasmlink.binary.component_type import component_type_sections
 from wasmlink.binary.module import Module
 from wasmlink.component import decode_component, encode_component
@@ -18,49 +15,6 @@ from wasmlink.component import model as cm
 from wasmlink.wit.encode import encode_world
 from wasmlink.wit.resolve import Resolve
 
-CONFORMANCE = Path("/work/shared/conformance/wasm-tools/crates/wit-component/tests")
-CASES = sorted(p.parent.name for p in (CONFORMANCE / "components").glob("*/module.wit"))
-WASI_HTTP = CONFORMANCE / "interfaces" / "wasi-http"
-# cases jco's wasm-tools cannot embed on its own (adapter-only worlds, several packages)
-JCO_CANNOT = {"adapt-stub-wasip2", "import-export-same-iface-name",
-              "import-in-adapter-and-main-module", "multi-package"}
-
-
-def wasi_cli(root: Path) -> Path:
-    """The wasi:cli package of the wasi-http conformance case, as a package with its deps."""
-    cli = root / "wasi-cli"
-    if not cli.exists():
-        (cli / "deps").mkdir(parents=True)
-        for wit in (WASI_HTTP / "deps" / "cli").glob("*.wit"):
-            (cli / wit.name).write_text(wit.read_text())
-        for dep in ("io", "clocks", "filesystem", "random", "sockets"):
-            target = cli / "deps" / dep
-            target.mkdir()
-            for wit in (WASI_HTTP / "deps" / dep).glob("*.wit"):
-                (target / wit.name).write_text(wit.read_text())
-    return cli
-
-
-@pytest.fixture(scope="module")
-def jobs(tmp_path_factory):
-    """Every (WIT, world, encoding) of this file, embedded by jco in one node process."""
-    root = tmp_path_factory.mktemp("wit-encode")
-    table = {}
-    for case in CASES:
-        table[case, "utf8"] = (CONFORMANCE / "components" / case / "module.wit", None)
-    cli = wasi_cli(root)
-    for encoding in ("utf8", "utf16", "compact-utf16"):
-        table["wasi:cli/command", encoding] = (cli, "command")
-    table["wasi:http/proxy", "utf8"] = (WASI_HTTP, "proxy")
-    batch = []
-    for (name, encoding), (wit, world) in table.items():
-        out = root / f"{name.replace(':', '_').replace('/', '_')}-{encoding}.wasm"
-        batch.append({"wit": str(wit), "world": world, "encoding": encoding, "out": str(out)})
-        table[name, encoding] = (wit, world, out)
-    (root / "jobs.json").write_text(json.dumps(batch))
-    subprocess.run(["node", TESTS / "support" / "jco_embed_batch.mjs", root / "jobs.json"],
-                   check=True, env={**os.environ, "JCO_MODULES": str(NODE_MODULES)})
-    return table
 
 
 def reference_section(out: Path) -> bytes:
@@ -80,19 +34,19 @@ def ours(wit: Path, world: str | None, encoding: str) -> bytes:
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c not in JCO_CANNOT])
-def test_a_conformance_world_encodes_as_jco_embed_does(jobs, case):
-    wit, world, out = jobs[case, "utf8"]
+def test_a_conformance_world_encodes_as_jco_embed_does(jco_worlds, case):
+    wit, world, out = jco_worlds[case, "utf8"]
     assert ours(wit, world, "utf8") == reference_section(out)
 
 
 @pytest.mark.parametrize("encoding", ["utf8", "utf16", "compact-utf16"])
-def test_the_wasi_cli_command_world_encodes_as_jco_embed_does(jobs, encoding):
-    wit, world, out = jobs["wasi:cli/command", encoding]
+def test_the_wasi_cli_command_world_encodes_as_jco_embed_does(jco_worlds, encoding):
+    wit, world, out = jco_worlds["wasi:cli/command", encoding]
     assert ours(wit, world, encoding) == reference_section(out)
 
 
-def test_the_wasi_http_proxy_world_encodes_as_jco_embed_does(jobs):
-    wit, world, out = jobs["wasi:http/proxy", "utf8"]
+def test_the_wasi_http_proxy_world_encodes_as_jco_embed_does(jco_worlds):
+    wit, world, out = jco_worlds["wasi:http/proxy", "utf8"]
     assert ours(wit, world, "utf8") == reference_section(out)
 
 
