@@ -33,6 +33,33 @@ def build_parser():
     commands.add_parser("ld", help="link objects and archives into a module (wasm-ld's options)",
                         add_help=False)
 
+    component = commands.add_parser(
+        "component", help="components: embed a WIT world, wrap a module, print a world",
+        description="Work with components (the Component Model).")
+    sub = component.add_subparsers(dest="component_command", metavar="COMMAND")
+    p = sub.add_parser("embed", help="record a WIT world's type in a module or an object",
+                       description="Add a WIT world's type to a core module as a "
+                       "`component-type` custom section (the shape of `wasm-tools component "
+                       "embed`), or write it as a module of its own, a dummy module "
+                       "implementing the world, or a relocatable object for the linker.")
+    p.add_argument("wit", metavar="WIT", help="a .wit file, or a directory with deps/")
+    p.add_argument("module", metavar="MODULE", nargs="?", help="the core module to add it to")
+    p.add_argument("-w", "--world", help="the world, when the package has several")
+    p.add_argument("--encoding", default="utf8", choices=("utf8", "utf16", "compact-utf16"),
+                   help="the string encoding the module uses (default utf8)")
+    p.add_argument("--only-custom", action="store_true",
+                   help="write a module holding only the custom section")
+    p.add_argument("--dummy", action="store_true",
+                   help="write a module with the world's imports and exports, bodies trapping")
+    p.add_argument("--dummy-names", default="legacy", choices=("legacy", "standard"),
+                   help="the core names of --dummy: legacy (wit-bindgen's) or standard (cm32p2)")
+    p.add_argument("--object", metavar="OUT.o",
+                   help="write a relocatable object carrying the section (for wasmlink ld)")
+    p.add_argument("--features", default="", help="@unstable features to include (comma list)")
+    p.add_argument("--all-features", action="store_true", help="include every @unstable item")
+    p.add_argument("-o", "--output", metavar="OUT", help="the output module")
+    p.set_defaults(run=run_component_embed)
+
     p = commands.add_parser("demo", help="run the main job on the built-in example",
                             description="Inspect the bundled example: hello.o (a relocatable "
                             "object from clang-22) and hello.wasm (wasm-ld-22's link of it); "
@@ -52,6 +79,21 @@ def run_inspect(args) -> int:
     else:
         limit = 0 if args.verbose else 10
         sys.stdout.write("\n\n".join(render_text(r, limit) for r in reports) + "\n")
+    return 0
+
+
+def run_component_embed(args) -> int:
+    from .embed.embed import embed
+    from .errors import UsageError
+    output = args.object or args.output
+    if output is None:
+        raise UsageError("no output: give -o OUT (or --object OUT.o)")
+    if args.object and args.output:
+        raise UsageError("--object names the output: leave out -o")
+    features = [f for f in args.features.split(",") if f]
+    embed(args.wit, args.module, output=output, world=args.world, encoding=args.encoding,
+          only_custom=args.only_custom, dummy=args.dummy, dummy_names=args.dummy_names,
+          object_file=bool(args.object), features=features, all_features=args.all_features)
     return 0
 
 
@@ -101,6 +143,8 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
+        if getattr(args, "command", None) == "component":
+            parser.parse_args(["component", "--help"])
         parser.print_help()
         return 2
     try:

@@ -759,7 +759,10 @@ def _parse_group(sources: list[Source]) -> _Group:
 
 
 def _read_source(path: Path) -> Source:
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise WitError(f"cannot read: {e.strerror}", path=str(path)) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -787,6 +790,8 @@ class Resolve:
         """Push a WIT file or a directory (its `*.wit` files plus `deps/`); returns the main
         package id."""
         path = Path(path)
+        if not path.exists():
+            raise WitError("no such file or directory", path=str(path))
         if path.is_dir():
             main = self._parse_dir(path)
             deps = []
