@@ -60,6 +60,25 @@ def build_parser():
     p.add_argument("-o", "--output", metavar="OUT", help="the output module")
     p.set_defaults(run=run_component_embed)
 
+    p = sub.add_parser("new", help="wrap a core module into a component",
+                       description="Wrap a core module that implements a WIT world (recorded "
+                       "in its component-type sections) into a component: imports lowered, "
+                       "exports lifted, adapters instantiated alongside (the shape of "
+                       "`wasm-tools component new`).")
+    p.add_argument("module", metavar="MODULE")
+    p.add_argument("--adapt", action="append", default=[], metavar="[NAME=]ADAPTER",
+                   help="an adapter module satisfying the imports from module NAME (default: "
+                   "the adapter's file name up to its first '.')")
+    p.add_argument("--import-name", action="append", default=[], metavar="OLD=NEW",
+                   help="rename an import of the component")
+    p.add_argument("--realloc-via-memory-grow", action="store_true",
+                   help="adapters may allocate with memory.grow when the module has no "
+                   "cabi_realloc")
+    p.add_argument("--skip-validation", action="store_true",
+                   help="do not validate the component with Wasmtime")
+    p.add_argument("-o", "--output", required=True, metavar="OUT")
+    p.set_defaults(run=run_component_new)
+
     p = commands.add_parser("demo", help="run the main job on the built-in example",
                             description="Inspect the bundled example: hello.o (a relocatable "
                             "object from clang-22) and hello.wasm (wasm-ld-22's link of it); "
@@ -94,6 +113,14 @@ def run_component_embed(args) -> int:
     embed(args.wit, args.module, output=output, world=args.world, encoding=args.encoding,
           only_custom=args.only_custom, dummy=args.dummy, dummy_names=args.dummy_names,
           object_file=bool(args.object), features=features, all_features=args.all_features)
+    return 0
+
+
+def run_component_new(args) -> int:
+    from .wrap.command import component_new
+    component_new(args.module, args.output, adapters=args.adapt, import_names=args.import_name,
+                  realloc_via_memory_grow=args.realloc_via_memory_grow,
+                  validate=not args.skip_validation)
     return 0
 
 

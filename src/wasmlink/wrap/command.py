@@ -1,0 +1,64 @@
+"""`wasmlink component new` as a command and a Python call: read the module (and adapters),
+build the component, validate it with Wasmtime when that is installed, write it atomically."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..binary.files import MappedFile
+from ..errors import LinkError, UsageError
+from ..output import write_atomically
+
+
+def _pairs(values, what: str) -> list[tuple[str, str]]:
+    out = []
+    for v in values:
+        old, eq, new = v.partition("=")
+        if not eq or not old or not new:
+            raise UsageError(f"{what} takes OLD=NEW, not {v!r}")
+        out.append((old, new))
+    return out
+
+
+def adapter_name(spec: str) -> tuple[str, str]:
+    """`[NAME=]PATH` -> (name, path); the name defaults to the file name up to its first '.'."""
+    name, eq, path = spec.partition("=")
+    if not eq:
+        path, name = spec, Path(spec).name.split(".", 1)[0]
+    if not name or not path:
+        raise UsageError(f"--adapt takes [NAME=]ADAPTER, not {spec!r}")
+    return name, path
+
+
+def validate_component(component: bytes, path) -> None:
+    try:
+        import wasmtime
+        from wasmtime import component as wasmtime_component
+    except ImportError:                  # validation needs Wasmtime; without it, trust the build
+        return
+    try:
+        wasmtime_component.Component(wasmtime.Engine(), component)
+    except Exception as e:               # wasmtime raises its own error types
+        raise LinkError(f"the component does not validate (a wasmlink bug, please report it): "
+                        f"{str(e).splitlines()[0]}", path=str(path)) from None
+
+
+def component_new(module, output, *, adapters=(), import_names=(),
+                  realloc_via_memory_grow=False, validate=True) -> Path:
+    from .new import new_component
+    renames = dict(_pairs(import_names, "--import-name"))
+    named_adapters = [adapter_name(a) for a in adapters]
+    with MappedFile(module) as mapped:
+        data = mapped.data
+        if bytes(data[:8]) != b"\0asm\x01\0\0\0":
+            raise LinkError("not a core wasm module", path=str(module))
+        adapter_data = []
+        for name, path in named_adapters:
+            with MappedFile(path) as a:
+                adapter_data.append((name, bytes(a.data), str(path)))
+        component = new_component(data, path=str(module), adapters=adapter_data,
+                                  import_names=renames,
+                                  realloc_via_memory_grow=realloc_via_memory_grow)
+    if validate:
+        validate_component(component, output)
+    write_atomically(output, [component])
+    return Path(output)

@@ -1,0 +1,134 @@
+"""Exporting an interface from a component being built by `component new`.
+
+The component model requires the types in an export's type to be exported (or imported) names,
+so an instance cannot simply be assembled from lifted functions whose types point at the
+component's private type definitions. As wit-component does, the functions and types go
+through a small nested component: it imports each type (`import-type-<name>`, bound `eq` to
+its own copy of the definition, or `sub resource`) and each lifted function
+(`import-func-<name>`), and exports them again under their interface names, the functions
+ascribed types that name the exported types. The outer component instantiates it with the
+real types and functions and exports the instance under the interface's name.
+"""
+from __future__ import annotations
+
+from ..component import model as cm
+from ..errors import LinkError
+from ..wit import model as wm
+from .builder import ComponentBuilder, ComponentScope
+
+
+def _named_dependencies(resolve, ty, out: list, seen: set) -> None:
+    """Named types reachable from ``ty``, dependencies first."""
+    if not isinstance(ty, int) or ty in seen:
+        return
+    td = resolve.types[ty]
+    kind = td.kind
+    inner = []
+    if isinstance(kind, (wm.Record,)):
+        inner = [f.type for f in kind.fields]
+    elif isinstance(kind, wm.Variant):
+        inner = [c.type for c in kind.cases]
+    elif isinstance(kind, wm.Tuple):
+        inner = list(kind.types)
+    elif isinstance(kind, (wm.List, wm.FixedSizeList)):
+        inner = [kind.element]
+    elif isinstance(kind, wm.Map):
+        inner = [kind.key, kind.value]
+    elif isinstance(kind, wm.Option):
+        inner = [kind.type]
+    elif isinstance(kind, wm.Result):
+        inner = [kind.ok, kind.err]
+    elif isinstance(kind, (wm.Future, wm.Stream)):
+        inner = [kind.type]
+    elif isinstance(kind, wm.Handle):
+        inner = [kind.resource]
+    elif isinstance(kind, wm.Alias):
+        inner = [kind.type]
+    if td.name is not None:
+        seen.add(ty)
+    for t in inner:
+        _named_dependencies(resolve, t, out, seen)
+    if td.name is not None:
+        out.append(ty)
+
+
+def export_interface(w, key, iface_id: int, by_function: dict) -> None:
+    resolve, b, enc = w.resolve, w.b, w.enc
+    iface = resolve.interfaces[iface_id]
+    for tid in iface.types.values():
+        if isinstance(resolve.types[tid].kind, wm.Resource):
+            raise LinkError(f"interface {resolve.id_of(iface_id) or key} exports resource "
+                            f"`{resolve.types[tid].name}`: exported resources are not supported "
+                            f"by wasmlink's component new yet", path=w.path)
+    # 1. the interface's own types, defined in the outer component so the lifts can use them
+    for tid in iface.types.values():
+        td = resolve.types[tid]
+        if isinstance(td.kind, wm.Alias):
+            target = enc.valtype(w.scope, td.kind.type)
+            w.scope.named[tid] = target if isinstance(target, int) else \
+                b.type(cm.PrimitiveType(target))
+        else:
+            w.scope.named[tid] = b.type(enc._defined(w.scope, td.kind))
+    # 2. the functions, lifted
+    functions = sorted(iface.functions.values(), key=lambda f: f.resource is None)
+    lifted = [(f, w._lift(by_function[id(f)], f, w.scope)) for f in functions]
+
+    # 3. the nested component that names them
+    nb = ComponentBuilder()
+    ns = ComponentScope(nb)
+    args = []
+    order: list = []
+    seen: set = set()
+    for tid in iface.types.values():
+        _named_dependencies(resolve, tid, order, seen)
+    for f in functions:
+        for _, t in f.params:
+            _named_dependencies(resolve, t, order, seen)
+        _named_dependencies(resolve, f.result, order, seen)
+    used_names: set = set()
+    for tid in order:
+        td = resolve.types[tid]
+        arg = f"import-type-{td.name}"
+        n = 1
+        while arg in used_names:
+            n += 1
+            arg = f"import-type-{td.name}{n}"
+        used_names.add(arg)
+        if isinstance(td.kind, wm.Resource):
+            extern = cm.ExternType("type", None, "sub resource")
+        elif isinstance(td.kind, wm.Alias):
+            target = enc.valtype(ns, td.kind.type)
+            if isinstance(target, str):
+                target = nb.type(cm.PrimitiveType(target))
+            extern = cm.ExternType("type", target, "eq")
+        else:
+            extern = cm.ExternType("type", nb.type(enc._defined(ns, td.kind)), "eq")
+        ns.named[tid] = nb.import_(arg, extern)
+        outer = w.scope.named.get(tid)
+        if outer is None:
+            outer = enc.valtype(w.scope, tid)
+        args.append((arg, "type", outer))
+    imported_funcs = []
+    for f, lifted_index in lifted:
+        functype = enc._function(ns, f)
+        arg = f"import-func-{f.name}"
+        imported_funcs.append(nb.import_(arg, cm.ExternType("func", functype)))
+        args.append((arg, "func", lifted_index))
+    # exports: the interface's types under their names, then the functions typed with them
+    exported_named = dict(ns.named)
+    for name, tid in iface.types.items():
+        exported_named[tid] = nb.export(name, "type", ns.named[tid])
+    ns.named = exported_named
+    ns.anonymous = {}
+    for (f, _), imported in zip(lifted, imported_funcs):
+        functype = enc._function(ns, f)
+        nb.export(f.name, "func", imported, cm.ExternType("func", functype))
+    component = b.component(nb.finish())
+    instance = b.instantiate(component, args)
+    iface_name = resolve.id_of(iface_id)
+    if isinstance(key, int):
+        b.export(iface_name, "instance", instance)
+    elif iface_name is not None:
+        b.export(key, "instance", instance, None, 2, (cm.Implements(iface_name),))
+    else:
+        b.export(key, "instance", instance)
