@@ -114,11 +114,20 @@ def export_interface(w, key, iface_id: int, by_function: dict) -> None:
         arg = f"import-func-{f.name}"
         imported_funcs.append(nb.import_(arg, cm.ExternType("func", functype)))
         args.append((arg, "func", lifted_index))
-    # exports: the interface's types under their names, then the functions typed with them
-    exported_named = dict(ns.named)
+    # exports: the interface's types under their names, each a fresh definition naming the
+    # types exported before it (an export's type may only name exported or imported types),
+    # resources and types `use`d from elsewhere as imported; then the functions, typed with them
+    ns.anonymous = {}
     for name, tid in iface.types.items():
-        exported_named[tid] = nb.export(name, "type", ns.named[tid])
-    ns.named = exported_named
+        td = resolve.types[tid]
+        if isinstance(td.kind, wm.Resource):
+            source = ns.named[tid]
+        elif isinstance(td.kind, wm.Alias):
+            target = enc.valtype(ns, td.kind.type)
+            source = target if isinstance(target, int) else nb.type(cm.PrimitiveType(target))
+        else:
+            source = nb.type(enc._defined(ns, td.kind))
+        ns.named[tid] = nb.export(name, "type", source)
     ns.anonymous = {}
     for (f, _), imported in zip(lifted, imported_funcs):
         functype = enc._function(ns, f)
