@@ -32,9 +32,10 @@ from ..component import model as cm
 from ..component.encode import encode_component
 from ..errors import LinkError
 from ..wit import model as wm
-from ..wit.core_names import core_items, function_options
+from ..wit.core_names import core_items, function_options, short_version
 from ..wit.encode import WorldEncoder
 from .builder import ComponentBuilder, ComponentScope
+from .adapters import MAIN_MODULE, inject_stack, realloc_via_memory_grow
 from .shims import fixup_module, shim_module
 
 STRING_OPTION = {"utf8": 0x00, "utf16": 0x01, "compact-utf16": 0x02}
@@ -67,58 +68,106 @@ def function_type_of(module: Module, index: int) -> FuncType:
     return module.types[module.functions[index - len(imported)]]
 
 
-class Binding(NamedTuple):
-    imports: list            # Bound, in the module's import order
-    exports: dict            # role/name -> Bound
-    scheme: str
+class Link(NamedTuple):
+    """A module import that another core module of the component satisfies (not the world):
+    ``provider`` is "main" or an adapter's name; ``export`` what it exports; ``kind`` "func" or
+    "memory"; ``signature`` the function's core type."""
+    provider: str
+    export: str
+    kind: str
+    signature: FuncType | None
 
 
-def bind(module: Module, resolve, world_id: int, path: str = "module") -> Binding:
-    """Match the module's imports and exports to the world (step 1)."""
-    scheme = "standard" if _uses_standard_names(module) else "legacy"
-    items = core_items(resolve, world_id, scheme)
-    wanted_imports = {(i.module, i.name): i for i in items if i.direction == "import"}
-    wanted_exports = {i.name: i for i in items if i.direction == "export"}
-    world_name = resolve.worlds[world_id].name
-    imports = []
-    for imp in module.imports:
-        item = wanted_imports.get((imp.module, imp.name))
+class CoreUnit:
+    """One core module of the component: the main module or an adapter."""
+
+    def __init__(self, tag: str, data, path: str, adapter: bool):
+        self.tag, self.path, self.adapter = tag, path, adapter
+        self.data = data
+        self.module = Module(data, 0, len(data), path=path)
+        self.scheme = "standard" if _uses_standard_names(self.module) else "legacy"
+        self.imports: list = []       # Bound (world items) and (module, name, Link)
+        self.exported = {e.name: e for e in self.module.exports}
+        self.instance: int | None = None
+
+    def export_type(self, name: str) -> FuncType | None:
+        e = self.exported.get(name)
+        if e is None or e.kind != FUNC:
+            return None
+        return function_type_of(self.module, e.index)
+
+
+def bind_imports(unit: CoreUnit, items_by_name: dict, world_name: str, links) -> None:
+    """Step 1 for one module's imports: each is a world function (checked against the core
+    signature the world gives it) or, through ``links(unit, import)``, another module's
+    export."""
+    for imp in unit.module.imports:
+        link = links(unit, imp)
+        if link is not None:
+            unit.imports.append((imp.module, imp.name, link))
+            continue
+        item = items_by_name.get((imp.module, imp.name))
+        if item is None:
+            item = _compatible_version(items_by_name, imp.module, imp.name)
         if item is None:
             raise LinkError(f"module imports `{imp.module}` `{imp.name}`, which world "
-                            f"`{world_name}` does not define", path=path)
+                            f"`{world_name}` does not define", path=unit.path)
         if imp.kind != FUNC:
-            raise LinkError(f"import `{imp.module}` `{imp.name}` must be a function", path=path)
-        actual = module.types[imp.desc]
+            raise LinkError(f"import `{imp.module}` `{imp.name}` must be a function",
+                            path=unit.path)
+        actual = unit.module.types[imp.desc]
         if actual != item.signature:
             raise LinkError(f"import `{imp.module}` `{imp.name}` has type "
                             f"{_signature_text(actual)}, but world `{world_name}` gives it "
-                            f"{_signature_text(item.signature)}", path=path)
-        imports.append(Bound(imp.module, imp.name, item))
-    exports = {}
-    exported = {e.name: e for e in module.exports}
-    for name, item in wanted_exports.items():
-        e = exported.get(name)
-        if e is None:
+                            f"{_signature_text(item.signature)}", path=unit.path)
+        unit.imports.append(Bound(imp.module, imp.name, item))
+
+
+def _compatible_version(items_by_name: dict, module: str, name: str):
+    """An import of `ns:pkg/iface@0.2.6` is satisfied by the world's `ns:pkg/iface@0.2.12`:
+    semver-compatible versions are one interface (as wit-component matches them)."""
+    if "@" not in module:
+        return None
+    wanted = short_version(module)
+    for (m, n), item in items_by_name.items():
+        if n == name and "@" in m and m.split("@")[0] == module.split("@")[0] \
+                and short_version(m) == wanted:
+            return item
+    return None
+
+
+def bind_exports(units: list, items: list, world_name: str) -> dict:
+    """Step 1 for exports: each core export the world's exports need, found in the module
+    (main or adapter) that has it. Returns core export name -> (unit, CoreItem)."""
+    found = {}
+    main = units[0]
+    for item in items:
+        owner = next((u for u in units if item.name in u.exported), None)
+        if owner is None:
             if item.role == "func":
-                raise LinkError(f"module does not export `{name}`, which world `{world_name}` "
-                                f"exports (core type {_signature_text(item.signature)})", path=path)
+                raise LinkError(f"module does not export `{item.name}`, which world "
+                                f"`{world_name}` exports (core type "
+                                f"{_signature_text(item.signature)})", path=main.path)
             if item.role == "dtor":
-                raise LinkError(f"module does not export `{name}`, the destructor of an "
-                                f"exported resource", path=path)
+                raise LinkError(f"module does not export `{item.name}`, the destructor of an "
+                                f"exported resource", path=main.path)
             continue
+        if item.role in ("memory", "realloc", "initialize") and owner is not main:
+            continue                      # adapters' own memory/realloc are not the component's
+        e = owner.exported[item.name]
         if item.kind == "memory":
             if e.kind != MEMORY:
-                raise LinkError(f"export `{name}` must be a memory", path=path)
+                raise LinkError(f"export `{item.name}` must be a memory", path=owner.path)
         else:
-            if e.kind != FUNC:
-                raise LinkError(f"export `{name}` must be a function", path=path)
-            actual = function_type_of(module, e.index)
+            actual = owner.export_type(item.name)
+            if actual is None:
+                raise LinkError(f"export `{item.name}` must be a function", path=owner.path)
             if actual != item.signature:
-                raise LinkError(f"export `{name}` has type {_signature_text(actual)}, but "
+                raise LinkError(f"export `{item.name}` has type {_signature_text(actual)}, but "
                                 f"world `{world_name}` needs {_signature_text(item.signature)}",
-                                path=path)
-        exports[name] = Bound(None, name, item)
-    return Binding(imports, exports, scheme)
+                                path=owner.path)
+        found[item.name] = (owner, item)
+    return found
 
 
 def _options(opts, memory: int | None, realloc: int | None, encoding: str,
@@ -167,42 +216,84 @@ def _producers_section(section: ProducersSection) -> bytes:
 
 
 class _Wrapper:
-    def __init__(self, module: Module, data, resolve, world_id: int, encoding: str, path: str,
+    def __init__(self, module_data, resolve, world_id: int, encoding: str, path: str,
                  adapters=(), realloc_via_memory_grow: bool = False):
-        self.module, self.data = module, data
-        self.adapters = list(adapters)
-        self.realloc_via_memory_grow = realloc_via_memory_grow
         self.resolve, self.world_id = resolve, world_id
         self.encoding = encoding
         self.path = path
         self.world = resolve.worlds[world_id]
-        self.binding = bind(module, resolve, world_id, path)
+        self.realloc_via_memory_grow = realloc_via_memory_grow
+        self.main = CoreUnit("main", module_data, path, adapter=False)
+        self.adapters = [CoreUnit(name, data, apath, adapter=True) for name, data, apath in adapters]
+        self.units = [self.main] + self.adapters
+        by_tag = {u.tag: u for u in self.adapters}
+        world_name = self.world.name
+        for unit in self.units:
+            items = core_items(resolve, world_id, unit.scheme)
+            wanted = {(i.module, i.name): i for i in items if i.direction == "import"}
+            bind_imports(unit, wanted, world_name, lambda u, imp: self._link(u, imp, by_tag))
+        # every world export, from whichever module has it (each module by its own scheme)
+        export_items = [i for i in core_items(resolve, world_id, self.main.scheme)
+                        if i.direction == "export"]
+        if any(a.scheme != self.main.scheme for a in self.adapters):
+            export_items += [i for a in self.adapters if a.scheme != self.main.scheme
+                             for i in core_items(resolve, world_id, a.scheme)
+                             if i.direction == "export" and i.role in ("func", "post-return")]
+        self.exports = bind_exports(self.units, export_items, world_name)
         self.b = ComponentBuilder()
         self.scope = ComponentScope(self.b)
         self.enc = WorldEncoder(resolve, world_id)
 
+    def _link(self, unit: CoreUnit, imp, adapters: dict):
+        """An import another core module satisfies, or None."""
+        if not unit.adapter and imp.module in adapters:
+            adapter = adapters[imp.module]
+            sig = adapter.export_type(imp.name)
+            if sig is None:
+                raise LinkError(f"module imports `{imp.module}` `{imp.name}`, which adapter "
+                                f"`{imp.module}` does not export", path=unit.path)
+            actual = unit.module.types[imp.desc]
+            if actual != sig:
+                raise LinkError(f"import `{imp.module}` `{imp.name}` has type "
+                                f"{_signature_text(actual)}, but adapter `{imp.module}` exports "
+                                f"it as {_signature_text(sig)}", path=unit.path)
+            return Link(adapter.tag, imp.name, "func", sig)
+        if unit.adapter and imp.module == "env" and imp.kind == MEMORY and imp.name == "memory":
+            return Link("main", "memory", "memory", None)
+        if unit.adapter and imp.module == MAIN_MODULE:
+            sig = self.main.export_type(imp.name)
+            if sig is None and imp.name == "cabi_realloc":
+                return Link("memory.grow", "cabi_realloc", "func", None)
+            if sig is None:
+                raise LinkError(f"adapter imports `{MAIN_MODULE}` `{imp.name}`, which the main "
+                                f"module does not export", path=unit.path)
+            return Link("main", imp.name, "func", sig)
+        return None
+
+    def world_imports(self):
+        return [x for u in self.units for x in u.imports if isinstance(x, Bound)]
+
     # -- step 2: imports -------------------------------------------------------------------------
     def needed_interfaces(self) -> set:
-        used = {b.item.interface for b in self.binding.imports if b.item.interface is not None}
+        used = {x.item.interface for x in self.world_imports() if x.item.interface is not None}
         needed = set()
-        stack = [k for k in used]
+        stack = list(used)
         while stack:
             key = stack.pop()
             if key in needed:
                 continue
             needed.add(key)
             iface = key if isinstance(key, int) else self.world.imports[key].id
-            for dep in self.resolve.interface_direct_deps(iface):
-                stack.append(dep)
-        # interfaces whose types the world's own functions or exports use
+            stack.extend(self.resolve.interface_direct_deps(iface))
         return needed
 
     def emit_imports(self) -> None:
         needed = self.needed_interfaces()
-        used_root = {b.item.function.name for b in self.binding.imports
-                     if b.item.interface is None and b.item.function is not None}
-        used_root_resources = {b.item.resource for b in self.binding.imports
-                               if b.item.interface is None and b.item.resource is not None}
+        bound = self.world_imports()
+        used_root = {x.item.function.name for x in bound
+                     if x.item.interface is None and x.item.function is not None}
+        used_root_resources = {x.item.resource for x in bound
+                               if x.item.interface is None and x.item.resource is not None}
         for key, item in self.world.imports.items():
             if isinstance(item, wm.WorldInterface):
                 if key in needed or item.id in needed:
@@ -220,8 +311,8 @@ class _Wrapper:
 
     def _root_needs_type(self, tid: int) -> bool:
         """Does an exported or used root function mention world type ``tid``?"""
-        funcs = [b.item.function for b in self.binding.imports
-                 if b.item.interface is None and b.item.function is not None]
+        funcs = [x.item.function for x in self.world_imports()
+                 if x.item.interface is None and x.item.function is not None]
         funcs += [i.func for i in self.world.exports.values() if isinstance(i, wm.WorldFunction)]
         for f in funcs:
             types = [t for _, t in f.params] + ([f.result] if f.result is not None else [])
@@ -236,17 +327,16 @@ class _Wrapper:
             return False
         kind = self.resolve.types[ty].kind
         for value in vars(kind).values():
-            items = value if isinstance(value, list) else [value]
-            for v in items:
+            for v in (value if isinstance(value, list) else [value]):
                 inner = getattr(v, "type", v)
                 if isinstance(inner, int) and self._mentions(inner, tid, depth + 1):
                     return True
         return False
 
     def imported_function(self, item) -> int:
-        """The component-level func index of a world function the module imports."""
+        """The component-level func index of a world function a module imports."""
         if item.interface is None:
-            return self.root_funcs[item.function.name]
+            return self.scope.func_imports[item.function.name]
         iface = item.interface if isinstance(item.interface, int) else \
             self.world.imports[item.interface].id
         instance = self.scope.instance_of[iface]
@@ -255,131 +345,171 @@ class _Wrapper:
             self.aliased_funcs[key] = self.b.alias_export(instance, item.function.name, "func")
         return self.aliased_funcs[key]
 
-    # -- steps 3 and 4 -----------------------------------------------------------------------
+    # -- step 3: core instances ----------------------------------------------------------------
     def build(self) -> cm.Component:
         b = self.b
         self.aliased_funcs = {}
         self.emit_imports()
-        self.root_funcs = self.scope.func_imports
-        main = b.core_module(b"".join(bytes(c) for c in strip_component_types(self.module,
-                                                                             self.data)))
-        lowered: dict[tuple[str, str], int] = {}
-        deferred = []                  # imports lowered with the module's memory, via the shim
-        for bound in self.binding.imports:
-            item = bound.item
-            if item.role == "func":
-                opts = function_options(self.resolve, item.function, "lower")
-                if opts.memory or opts.realloc:
-                    deferred.append(bound)
-                    continue
-                func = self.imported_function(item)
-                lowered[bound.module, bound.name] = b.canon(
-                    cm.Lower(func, _options(opts, None, None, self.encoding)))
-            elif item.role == "resource-drop" and not bound.module.startswith(("[export]", "cm32p2|_ex_")):
-                resource = self.enc.valtype(self.scope, item.resource)
-                lowered[bound.module, bound.name] = b.canon(cm.ResourceDrop(resource))
-            else:
-                raise LinkError(f"`{bound.module}` `{bound.name}`: exported resources are not "
-                                f"supported by wasmlink's component new yet", path=self.path)
+        modules = {}
+        for unit in self.units:
+            chunks = strip_component_types(unit.module, unit.data)
+            data = b"".join(bytes(c) for c in chunks)
+            if unit.adapter:
+                data = inject_stack(data)
+            modules[unit.tag] = b.core_module(data)
+        # what each import becomes: lowered now, or a shim slot filled after instantiation
+        provided: dict[tuple[str, str, str], int] = {}     # (unit, module, name) -> core func
+        slots = []                      # (unit, module, name, signature, how)
+        for unit in self.units:
+            for x in unit.imports:
+                if isinstance(x, Bound):
+                    item = x.item
+                    if item.role == "func":
+                        opts = function_options(self.resolve, item.function, "lower")
+                        if opts.memory or opts.realloc:
+                            slots.append((unit, x.module, x.name, item.signature, ("lower", x)))
+                            continue
+                        func = self.imported_function(item)
+                        provided[unit.tag, x.module, x.name] = b.canon(
+                            cm.Lower(func, _options(opts, None, None, self.encoding)))
+                    elif item.role == "resource-drop" and \
+                            not x.module.startswith(("[export]", "cm32p2|_ex_")):
+                        resource = self.enc.valtype(self.scope, item.resource)
+                        provided[unit.tag, x.module, x.name] = b.canon(cm.ResourceDrop(resource))
+                    else:
+                        raise LinkError(f"`{x.module}` `{x.name}`: exported resources are not "
+                                        f"supported by wasmlink's component new yet",
+                                        path=unit.path)
+                else:
+                    module_name, name, link = x
+                    if link.provider != "main" and link.kind == "func" and not unit.adapter:
+                        slots.append((unit, module_name, name, link.signature, ("adapter", link)))
         shim_instance = None
-        if deferred:
-            signatures = [self._core_type(bound) for bound in deferred]
-            shim = b.core_module(shim_module(signatures, [f"{d.module}-{d.name}" for d in deferred]))
+        if slots:
+            shim = b.core_module(shim_module([s[3] for s in slots],
+                                             [f"{s[1]}-{s[2]}" for s in slots]))
             shim_instance = b.core_instantiate(shim, [])
-            for slot, bound in enumerate(deferred):
-                lowered[bound.module, bound.name] = b.alias_core_export(shim_instance, str(slot),
-                                                                        "core func")
-        args = []
-        by_module: dict[str, list] = {}
-        for bound in self.binding.imports:
-            by_module.setdefault(bound.module, []).append(bound)
-        for module_name, bounds in by_module.items():
-            instance = b.core_instance_of([(x.name, "core func", lowered[x.module, x.name])
-                                           for x in bounds])
-            args.append((module_name, instance))
-        main_instance = b.core_instantiate(main, args)
-        self.main_instance = main_instance
-        exports = self.binding.exports
-        names = {x.item.role: x.name for x in exports.values()}
-        memory = realloc = None
-        if "memory" in names:
-            memory = b.alias_core_export(main_instance, names["memory"], "core memory")
-        needs_memory = any(function_options(self.resolve, d.item.function, "lower").memory
-                           for d in deferred)
-        if needs_memory and memory is None:
-            raise LinkError("module does not export a memory, which its imports need",
-                            path=self.path)
-        if deferred:
-            realloc_needed = any(function_options(self.resolve, d.item.function, "lower").realloc
-                                 for d in deferred)
-            if realloc_needed:
-                if "realloc" not in names:
-                    raise LinkError("module does not export `cabi_realloc`, which its imports "
-                                    "need (they return lists or strings)", path=self.path)
-                realloc = b.alias_core_export(main_instance, names["realloc"], "core func")
+            for n, (unit, module_name, name, _, _) in enumerate(slots):
+                provided[unit.tag, module_name, name] = b.alias_core_export(
+                    shim_instance, str(n), "core func")
+        # the main module, then each adapter
+        memory = None
+        grow_realloc = None
+        for unit in self.units:
+            args = []
+            by_module: dict[str, list] = {}
+            for x in unit.imports:
+                module_name, name = (x.module, x.name) if isinstance(x, Bound) else x[:2]
+                by_module.setdefault(module_name, []).append((name, x))
+            for module_name, entries in by_module.items():
+                exports = []
+                for name, x in entries:
+                    if isinstance(x, Bound) or (unit.tag, module_name, name) in provided:
+                        exports.append((name, "core func", provided[unit.tag, module_name, name]))
+                        continue
+                    link = x[2]
+                    if link.kind == "memory":
+                        exports.append((name, "core memory", memory))
+                    elif link.provider == "memory.grow":
+                        if grow_realloc is None:
+                            env = b.core_instance_of([("memory", "core memory", memory)])
+                            grower = b.core_instantiate(b.core_module(realloc_via_memory_grow()),
+                                                        [("env", env)])
+                            grow_realloc = b.alias_core_export(grower, "cabi_realloc",
+                                                               "core func")
+                        exports.append((name, "core func", grow_realloc))
+                    else:
+                        exports.append((name, "core func", b.alias_core_export(
+                            self.main.instance, link.export, "core func")))
+                args.append((module_name, b.core_instance_of(exports)))
+            unit.instance = b.core_instantiate(modules[unit.tag], args)
+            if unit is self.main:
+                memory_export = next((n for n, (u, i) in self.exports.items()
+                                      if u is unit and i.role == "memory"), None)
+                if memory_export is not None:
+                    memory = b.alias_core_export(unit.instance, memory_export, "core memory")
+                elif slots or self.adapters:
+                    raise LinkError("module does not export a memory, which its imports and "
+                                    "adapters need", path=self.path)
+        self.memory = memory
+        self.reallocs: dict[str, int] = {}
+        if slots:
             actual = []
-            for bound in deferred:
-                opts = function_options(self.resolve, bound.item.function, "lower")
-                func = self.imported_function(bound.item)
-                actual.append(b.canon(cm.Lower(func, _options(opts, memory, realloc,
-                                                              self.encoding))))
-            fixup = b.core_module(fixup_module([self._core_type(x) for x in deferred]))
+            for unit, module_name, name, _, (how, what) in slots:
+                if how == "adapter":
+                    owner = next(a for a in self.adapters if a.tag == what.provider)
+                    actual.append(b.alias_core_export(owner.instance, what.export, "core func"))
+                    continue
+                opts = function_options(self.resolve, what.item.function, "lower")
+                realloc = self.realloc_for_imports(unit) if opts.realloc else None
+                actual.append(b.canon(cm.Lower(self.imported_function(what.item),
+                                               _options(opts, memory, realloc, self.encoding))))
+            fixup = b.core_module(fixup_module([s[3] for s in slots]))
             actual_instance = b.core_instance_of([(str(i), "core func", f)
                                                   for i, f in enumerate(actual)])
             b.core_instantiate(fixup, [("actual", actual_instance), ("shim", shim_instance)])
-        self.memory, self.realloc = memory, realloc
         self.emit_exports()
         b.custom("producers", encode_producers(ProducersSection([ProducersField(
             PROCESSED_BY, [("wasmlink", __version__)])])))
         return b.finish()
 
-    def _core_type(self, bound) -> FuncType:
-        return bound.item.signature
+    def realloc_for_imports(self, unit: CoreUnit) -> int:
+        """The realloc that lowered imports returning lists or strings allocate with: the main
+        module's `cabi_realloc`, an adapter's `cabi_import_realloc`."""
+        if unit.tag in self.reallocs:
+            return self.reallocs[unit.tag]
+        name = "cabi_import_realloc" if unit.adapter else self._main_realloc_name()
+        if name is None or name not in unit.exported:
+            raise LinkError(f"module does not export `{name or 'cabi_realloc'}`, which its "
+                            f"imports need (they return lists or strings)", path=unit.path)
+        self.reallocs[unit.tag] = self.b.alias_core_export(unit.instance, name, "core func")
+        return self.reallocs[unit.tag]
 
-    # -- exports -------------------------------------------------------------------------------
+    def _main_realloc_name(self) -> str | None:
+        return next((n for n, (u, i) in self.exports.items()
+                     if u is self.main and i.role == "realloc"), None)
+
+    # -- step 4: exports -------------------------------------------------------------------------
     def _lift(self, export_name: str, func, scope) -> int:
         b = self.b
+        owner, _ = self.exports[export_name]
         opts = function_options(self.resolve, func, "lift")
-        names = self.binding.exports
         realloc = None
         if opts.realloc:
-            if self.realloc is None:
-                realloc_export = next((x.name for x in names.values() if x.item.role == "realloc"),
-                                      None)
-                if realloc_export is None:
-                    raise LinkError(f"module does not export `cabi_realloc`, which `{export_name}`"
-                                    f" needs (it takes lists or strings)", path=self.path)
-                self.realloc = b.alias_core_export(self.main_instance, realloc_export,
-                                                   "core func")
-            realloc = self.realloc
+            if owner.adapter:
+                name = "cabi_export_realloc" if "cabi_export_realloc" in owner.exported else \
+                    "cabi_import_realloc"
+                realloc = b.alias_core_export(owner.instance, name, "core func")
+            else:
+                if self._main_realloc_name() is None:
+                    raise LinkError(f"module does not export `cabi_realloc`, which "
+                                    f"`{export_name}` needs (it takes lists or strings)",
+                                    path=self.path)
+                realloc = self.realloc_for_imports(owner)
         if opts.memory and self.memory is None:
             raise LinkError(f"module does not export a memory, which `{export_name}` needs",
                             path=self.path)
         post = None
-        post_name = next((x.name for x in names.values() if x.item.role == "post-return"
-                          and x.item.function is func), None)
+        post_name = next((n for n, (u, i) in self.exports.items()
+                          if i.role == "post-return" and i.function is func and u is owner), None)
         if post_name is not None:
-            post = b.alias_core_export(self.main_instance, post_name, "core func")
-        core = b.alias_core_export(self.main_instance, export_name, "core func")
+            post = b.alias_core_export(owner.instance, post_name, "core func")
+        core = b.alias_core_export(owner.instance, export_name, "core func")
         functype = self.enc._function(scope, func)
         return b.canon(cm.Lift(core, _options(opts, self.memory, realloc, self.encoding, post),
                                functype))
 
     def emit_exports(self) -> None:
         b = self.b
-        names = self.binding.exports
-        by_function = {id(x.item.function): x.name for x in names.values() if x.item.role == "func"}
+        by_function = {id(i.function): n for n, (u, i) in self.exports.items() if i.role == "func"}
         for item in self.world.exports.values():
             if isinstance(item, wm.WorldFunction):
-                func_index = self._lift(by_function[id(item.func)], item.func, self.scope)
-                b.export(item.func.name, "func", func_index)
+                b.export(item.func.name, "func", self._lift(by_function[id(item.func)],
+                                                             item.func, self.scope))
         for key, item in self.world.exports.items():
             if isinstance(item, wm.WorldInterface):
-                self._export_interface(key, item.id, by_function)
-
-    def _export_interface(self, key, iface_id: int, by_function: dict) -> None:
-        from .exported_interface import export_interface
-        export_interface(self, key, iface_id, by_function)
+                from .exported_interface import export_interface
+                export_interface(self, key, item.id, by_function)
 
 
 def new_component(data, resolve=None, world_id: int | None = None, *, encoding: str | None = None,
@@ -389,12 +519,11 @@ def new_component(data, resolve=None, world_id: int | None = None, *, encoding: 
     the module's `component-type` sections unless given as (resolve, world_id). ``adapters``:
     (import module name, adapter bytes, path) triples; ``import_names``: {old: new} for the
     component's imports."""
-    module = Module(data, 0, len(data), path=path)
     if resolve is None:
         from .world_of_module import world_of_module
-        resolve, world_id, found_encoding = world_of_module(module, data, path)
+        resolve, world_id, found_encoding = world_of_module(data, path, adapters)
         encoding = encoding or found_encoding
-    wrapper = _Wrapper(module, data, resolve, world_id, encoding or "utf8", path,
+    wrapper = _Wrapper(data, resolve, world_id, encoding or "utf8", path,
                        adapters=adapters, realloc_via_memory_grow=realloc_via_memory_grow)
     wrapper.scope.renames = dict(import_names or {})
     component = wrapper.build()
