@@ -79,6 +79,13 @@ def build_parser():
     p.add_argument("-o", "--output", required=True, metavar="OUT")
     p.set_defaults(run=run_component_new)
 
+    p = sub.add_parser("wit", help="print the WIT world of a component or module",
+                       description="Print, as WIT, the world a component implements (from its "
+                       "imports and exports) or a core module was built against (from its "
+                       "component-type sections).")
+    p.add_argument("file", metavar="COMPONENT_OR_MODULE")
+    p.set_defaults(run=run_component_wit)
+
     p = commands.add_parser("demo", help="run the main job on the built-in example",
                             description="Inspect the bundled example: hello.o (a relocatable "
                             "object from clang-22) and hello.wasm (wasm-ld-22's link of it); "
@@ -121,6 +128,12 @@ def run_component_new(args) -> int:
     component_new(args.module, args.output, adapters=args.adapt, import_names=args.import_name,
                   realloc_via_memory_grow=args.realloc_via_memory_grow,
                   validate=not args.skip_validation)
+    return 0
+
+
+def run_component_wit(args) -> int:
+    from .wrap.wit_of import wit_of
+    sys.stdout.write(wit_of(args.file))
     return 0
 
 
