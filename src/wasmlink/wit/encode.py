@@ -72,6 +72,10 @@ class WorldEncoder:
     def __init__(self, resolve, world_id: int):
         self.resolve = resolve
         self.world_id = world_id
+        # `component new` imports only what a module uses: when set, interface instance types
+        # keep just these functions (interface id -> names) and types (ids)
+        self.live_functions: dict[int, set] | None = None
+        self.live_types: set | None = None
 
     # -- value types -------------------------------------------------------------------------
     def valtype(self, scope: _Scope, ty):
@@ -175,10 +179,15 @@ class WorldEncoder:
         iface = self.resolve.interfaces[iface_id]
         scope = _Scope(parent=world)
         for ty in iface.types.values():
+            if self.live_types is not None and ty not in self.live_types:
+                continue
             self._named_type(scope, ty, cm.ExportDecl)
         # resources' functions first, then freestanding ones: wit-parser's order (it meets a
         # resource's functions while resolving types, the others afterwards)
         functions = sorted(iface.functions.values(), key=lambda f: f.resource is None)
+        if self.live_functions is not None:
+            live = self.live_functions.get(iface_id, set())
+            functions = [f for f in functions if f.name in live]
         for func in functions:
             index = self._function(scope, func)
             scope.declare(cm.ExportDecl(func.name, cm.ExternType("func", index)))

@@ -136,8 +136,14 @@ def export_interface(w, key, iface_id: int, by_function: dict) -> None:
     instance = b.instantiate(component, args)
     iface_name = resolve.id_of(iface_id)
     if isinstance(key, int):
-        b.export(iface_name, "instance", instance)
+        exported = b.export(iface_name, "instance", instance)
     elif iface_name is not None:
-        b.export(key, "instance", instance, None, 2, (cm.Implements(iface_name),))
+        exported = b.export(key, "instance", instance, None, 2, (cm.Implements(iface_name),))
     else:
-        b.export(key, "instance", instance)
+        exported = b.export(key, "instance", instance)
+    # from now on the interface's types are those of the exported instance: later exports
+    # that `use` them must name exported types, not this component's private definitions
+    w.scope.instance_of[iface_id] = exported
+    for tid in iface.types.values():
+        w.scope.named.pop(tid, None)
+    w.scope.anonymous = {}          # (anonymous types built on the private ones, too)

@@ -274,20 +274,75 @@ class _Wrapper:
         return [x for u in self.units for x in u.imports if isinstance(x, Bound)]
 
     # -- step 2: imports -------------------------------------------------------------------------
-    def needed_interfaces(self) -> set:
-        used = {x.item.interface for x in self.world_imports() if x.item.interface is not None}
-        needed = set()
-        stack = list(used)
+    def _iface_id(self, key) -> int:
+        return key if isinstance(key, int) else self.world.imports[key].id
+
+    def compute_live(self) -> None:
+        """What the component imports, as wit-component trims it: the functions the modules
+        import, and the types reachable from them and from everything exported."""
+        live_functions: dict[int, set] = {}
+        roots = []
+        live_types: set = set()
+        for x in self.world_imports():
+            item = x.item
+            if item.interface is not None:
+                iface = self._iface_id(item.interface)
+                if item.function is not None:
+                    live_functions.setdefault(iface, set()).add(item.function.name)
+            if item.function is not None:
+                roots += [t for _, t in item.function.params] + [item.function.result]
+                if item.function.resource is not None:     # [static]r.f names r
+                    roots.append(item.function.resource)
+            if item.resource is not None:
+                roots.append(item.resource)
+        import_roots, roots = roots, []
+        for item in self.world.exports.values():
+            funcs = [item.func] if isinstance(item, wm.WorldFunction) else \
+                list(self.resolve.interfaces[item.id].functions.values()) \
+                if isinstance(item, wm.WorldInterface) else []
+            if isinstance(item, wm.WorldInterface):
+                roots += list(self.resolve.interfaces[item.id].types.values())
+            for f in funcs:
+                roots += [t for _, t in f.params] + [f.result]
+        self.import_live_types = self._reachable(import_roots)
+        self.export_live_types = self._reachable(roots)
+        live_types = self.import_live_types | self.export_live_types
+        self.enc.live_functions = live_functions
+        self.enc.live_types = live_types
+        self.live_functions, self.live_types = live_functions, live_types
+
+    def _reachable(self, roots) -> set:
+        found: set = set()
+        stack = [t for t in roots if isinstance(t, int)]
         while stack:
-            key = stack.pop()
-            if key in needed:
+            t = stack.pop()
+            if t in found:
                 continue
-            needed.add(key)
-            iface = key if isinstance(key, int) else self.world.imports[key].id
-            stack.extend(self.resolve.interface_direct_deps(iface))
+            found.add(t)
+            kind = self.resolve.types[t].kind
+            for value in vars(kind).values():
+                for v in (value if isinstance(value, list) else [value]):
+                    inner = getattr(v, "type", v)
+                    if isinstance(inner, int):
+                        stack.append(inner)
+                    elif isinstance(v, int):
+                        stack.append(v)
+        return found
+
+    def needed_interfaces(self) -> set:
+        """Interfaces with a live function or a live type (the rest are left out); a type that
+        exports use, of an interface the world exports too, comes from that export."""
+        exported = {i.id for i in self.world.exports.values() if isinstance(i, wm.WorldInterface)}
+        needed = set(self.live_functions)
+        for types, skip in ((self.import_live_types, set()), (self.export_live_types, exported)):
+            for t in types:
+                owner = self.resolve.types[t].owner
+                if owner and owner[0] == "interface" and owner[1] not in skip:
+                    needed.add(owner[1])
         return needed
 
     def emit_imports(self) -> None:
+        self.compute_live()
         needed = self.needed_interfaces()
         bound = self.world_imports()
         used_root = {x.item.function.name for x in bound
@@ -296,7 +351,7 @@ class _Wrapper:
                                if x.item.interface is None and x.item.resource is not None}
         for key, item in self.world.imports.items():
             if isinstance(item, wm.WorldInterface):
-                if key in needed or item.id in needed:
+                if item.id in needed:
                     self.enc._item(self.scope, key, item, cm.ImportDecl)
             elif isinstance(item, wm.WorldFunction):
                 if item.func.name in used_root:
@@ -305,8 +360,9 @@ class _Wrapper:
                 td = self.resolve.types[item.id]
                 target = td.kind.type if isinstance(td.kind, wm.Alias) else None
                 owner = self.resolve.types[target].owner if isinstance(target, int) else None
-                if (owner and owner[1] in needed) or item.id in used_root_resources \
-                        or self._root_needs_type(item.id):
+                # world-level `use`s stay whenever their interface is imported
+                if (owner and owner[1] in needed) or item.id in self.live_types \
+                        or item.id in used_root_resources:
                     self.enc._item(self.scope, key, item, cm.ImportDecl)
 
     def _root_needs_type(self, tid: int) -> bool:
@@ -403,7 +459,11 @@ class _Wrapper:
                 by_module.setdefault(module_name, []).append((name, x))
             for module_name, entries in by_module.items():
                 exports = []
+                seen_names = set()
                 for name, x in entries:
+                    if name in seen_names:        # a module may import one function twice
+                        continue
+                    seen_names.add(name)
                     if isinstance(x, Bound) or (unit.tag, module_name, name) in provided:
                         exports.append((name, "core func", provided[unit.tag, module_name, name]))
                         continue
@@ -428,7 +488,7 @@ class _Wrapper:
                                       if u is unit and i.role == "memory"), None)
                 if memory_export is not None:
                     memory = b.alias_core_export(unit.instance, memory_export, "core memory")
-                elif slots or self.adapters:
+                elif self._memory_needed(slots):
                     raise LinkError("module does not export a memory, which its imports and "
                                     "adapters need", path=self.path)
         self.memory = memory
@@ -452,6 +512,14 @@ class _Wrapper:
         b.custom("producers", encode_producers(ProducersSection([ProducersField(
             PROCESSED_BY, [("wasmlink", __version__)])])))
         return b.finish()
+
+    def _memory_needed(self, slots) -> bool:
+        for u in self.adapters:
+            if any(not isinstance(x, Bound) and x[2].kind == "memory" for x in u.imports):
+                return True
+        return any(how == "lower" and function_options(self.resolve, what.item.function,
+                                                       "lower").memory
+                   for _, _, _, _, (how, what) in slots)
 
     def realloc_for_imports(self, unit: CoreUnit) -> int:
         """The realloc that lowered imports returning lists or strings allocate with: the main

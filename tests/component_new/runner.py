@@ -1,0 +1,126 @@
+"""Run wit-component's `tests/components` cases (../shared/conformance/wasm-tools) through
+wasmlink's `component new`: each case's module.wat (with its module.wit embedded) and
+adapt-NAME.wat adapters (with adapt-NAME.wit) go in; the expected outcome is either error.txt
+(we must fail with a wasmlink error) or a component whose world prints as component.wit.print
+(ours must validate in Wasmtime and print the same world).
+
+    python3 tests/component_new/runner.py [CASE...]      # prints pass/fail per case
+"""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+CASES = Path("/work/shared/conformance/wasm-tools/crates/wit-component/tests/components")
+
+
+def options(directory: Path) -> dict:
+    opts = {}
+    for f in directory.iterdir():
+        if f.suffix in (".wat", ".wit"):
+            for m in re.finditer(r"^;;!\s*([\w-]+)\s*=\s*(\S+)", f.read_text(), re.M):
+                opts[m.group(1)] = m.group(2)
+    return opts
+
+
+def single_module_cases() -> list[str]:
+    """Cases of `component new`: one module.wat, maybe adapters; not `component link` ones."""
+    out = []
+    for d in sorted(CASES.iterdir()):
+        names = {p.name for p in d.iterdir()}
+        if "module.wat" in names and not any(n.startswith(("lib-", "dlopen-lib-")) for n in names):
+            out.append(d.name)
+    return out
+
+
+def resolve_case(directory: Path, extra: Path | None = None):
+    """module.wit (and an adapter's WIT, which has no package header: it is another file of
+    module.wit's package, as wit-component's test harness reads it) with the case's deps/."""
+    from wasmlink.wit.resolve import Resolve, Source, _parse_group
+    files = [directory / "module.wit"] + ([extra] if extra else [])
+    group = _parse_group([Source(str(f), f.read_text()) for f in files])
+    deps = []
+    if (directory / "deps").is_dir():
+        for entry in sorted((directory / "deps").iterdir()):
+            if entry.is_dir():
+                deps.append(Resolve._parse_dir(entry))
+            elif entry.suffix == ".wit":
+                deps.append(_parse_group([Source(str(entry), entry.read_text())]))
+    resolve = Resolve()
+    package = resolve._push_groups(group, deps)
+    return resolve, package
+
+
+def embedded(directory: Path, wat: Path, wit: Path | None = None) -> bytes:
+    """The module of ``wat`` with the world of module.wit (or, for an adapter, of its WIT)."""
+    import wasmtime
+    from wasmlink.embed.embed import SECTION_NAME, custom_section, producers
+    from wasmlink.wit.encode import encode_world
+    module = wasmtime.wat2wasm(wat.read_text())
+    resolve, package = resolve_case(directory, wit)
+    if wit is None:
+        world = resolve.select_world(package, "module") if "module" in \
+            resolve.packages[package].worlds else resolve.select_world(package)
+    else:
+        world = resolve.select_world(package, wat.stem)
+    return bytes(module) + custom_section(SECTION_NAME, encode_world(resolve, world, "utf8",
+                                                                      producers()))
+
+
+def run_case(name: str) -> tuple[bool, str]:
+    """(passed, what happened)."""
+    import wasmtime
+    from wasmtime import component as wc
+    from wasmlink.errors import WasmlinkError
+    from wasmlink.wit.decode import decode_component_world
+    from wasmlink.wit.printer import print_package
+    from wasmlink.wrap.new import new_component
+    d = CASES / name
+    opts = options(d)
+    try:
+        module = embedded(d, d / "module.wat")
+        adapters = []
+        for wat in sorted(d.glob("adapt-*.wat")):
+            adapter_name = wat.stem[len("adapt-"):]
+            adapters.append((adapter_name, embedded(d, wat, wat.with_suffix(".wit")), str(wat)))
+        component = new_component(module, path="module.wasm", adapters=adapters,
+                                  realloc_via_memory_grow=opts.get("realloc-via-memory-grow")
+                                  == "true")
+    except WasmlinkError as e:
+        if (d / "error.txt").exists():
+            return True, f"error as expected: {e}"
+        return False, f"error: {e}"
+    except Exception as e:          # a wasmlink bug
+        return False, f"crash: {type(e).__name__}: {e}"
+    if (d / "error.txt").exists():
+        return False, "built a component where wit-component fails: " + \
+            (d / "error.txt").read_text().strip().splitlines()[0][:120]
+    try:
+        wc.Component(wasmtime.Engine(), component)
+    except Exception as e:
+        return False, f"invalid: {str(e).splitlines()[-1][:160]}"
+    try:
+        resolve, world = decode_component_world(component)
+        printed = print_package(resolve, resolve.worlds[world].package)
+    except Exception as e:
+        return False, f"its world does not print: {type(e).__name__}: {e}"
+    expected = (d / "component.wit.print").read_text()
+    if printed != expected:
+        return False, "world differs"
+    return True, "same world"
+
+
+def main(argv) -> int:
+    names = argv or single_module_cases()
+    passed = 0
+    for n in names:
+        ok, why = run_case(n)
+        passed += ok
+        print(f"{'PASS' if ok else 'FAIL'}  {n}: {why}")
+    print(f"{passed} of {len(names)} passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
