@@ -108,6 +108,30 @@ def test_records_variants_flags_options_results_and_resources_behave_as_jcos(tmp
     assert run_shapes(ours) == run_shapes(reference) == expected
 
 
+def run_tally(path: Path) -> list:
+    store = wasmtime.Store(ENGINE)
+    instance = wc.Linker(ENGINE).instantiate(store, wc.Component.from_file(ENGINE, str(path)))
+    iface = instance.get_export_index(store, "my:tally/tallies@0.1.0")
+    f = lambda name: instance.get_func(store, instance.get_export_index(store, name, iface))  # noqa: E731
+    live = instance.get_func(store, "live-count")
+    a = call(store, f("[constructor]tally"), 5)
+    call(store, f("[method]tally.add"), a, 10)
+    b = call(store, f("[constructor]tally"), 1)
+    merged = call(store, f("merge"), a, b)
+    out = [call(store, f("[method]tally.total"), a), call(store, f("[method]tally.total"), merged)]
+    a.drop(store)
+    b.drop(store)
+    out += [call(store, f("[method]tally.total"), merged), call(store, live)]
+    merged.drop(store)
+    return out + [call(store, live)]
+
+
+def test_an_exported_resource_and_its_destructor_behave_as_jcos(tmp_path):
+    ours, reference = both(tmp_path, "tally")
+    # dropping handles runs the module's destructor: the live count goes 1, then 0
+    assert run_tally(ours) == run_tally(reference) == [15, 16, 16, 1, 0]
+
+
 def test_the_same_module_gives_the_same_component_every_time(tmp_path):
     embedded = build(tmp_path, "greeter")
     outs = []

@@ -52,17 +52,20 @@ def _named_dependencies(resolve, ty, out: list, seen: set) -> None:
         out.append(ty)
 
 
+def _kebab(name: str) -> str:
+    """`[method]r.m` -> `method-r-m`: import names must be kebab-case labels."""
+    return name.replace("[", "").replace("]", "-").replace(".", "-")
+
+
 def export_interface(w, key, iface_id: int, by_function: dict) -> None:
     resolve, b, enc = w.resolve, w.b, w.enc
     iface = resolve.interfaces[iface_id]
-    for tid in iface.types.values():
-        if isinstance(resolve.types[tid].kind, wm.Resource):
-            raise LinkError(f"interface {resolve.id_of(iface_id) or key} exports resource "
-                            f"`{resolve.types[tid].name}`: exported resources are not supported "
-                            f"by wasmlink's component new yet", path=w.path)
     # 1. the interface's own types, defined in the outer component so the lifts can use them
+    # (its resources already are: resource.new and friends needed them before the module)
     for tid in iface.types.values():
         td = resolve.types[tid]
+        if isinstance(td.kind, wm.Resource):
+            continue
         if isinstance(td.kind, wm.Alias):
             target = enc.valtype(w.scope, td.kind.type)
             w.scope.named[tid] = target if isinstance(target, int) else \
@@ -111,7 +114,7 @@ def export_interface(w, key, iface_id: int, by_function: dict) -> None:
     imported_funcs = []
     for f, lifted_index in lifted:
         functype = enc._function(ns, f)
-        arg = f"import-func-{f.name}"
+        arg = f"import-func-{_kebab(f.name)}"
         imported_funcs.append(nb.import_(arg, cm.ExternType("func", functype)))
         args.append((arg, "func", lifted_index))
     # exports: the interface's types under their names, each a fresh definition naming the

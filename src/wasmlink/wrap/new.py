@@ -27,7 +27,7 @@ from .. import __version__
 from ..binary.module import Module
 from ..binary.producers import (PROCESSED_BY, ProducersField, ProducersSection,
                                 decode_producers, encode_producers)
-from ..binary.types import FUNC, MEMORY, FuncType
+from ..binary.types import FUNC, I32, MEMORY, FuncType
 from ..component import model as cm
 from ..component.encode import encode_component
 from ..errors import LinkError
@@ -148,10 +148,7 @@ def bind_exports(units: list, items: list, world_name: str) -> dict:
                 raise LinkError(f"module does not export `{item.name}`, which world "
                                 f"`{world_name}` exports (core type "
                                 f"{_signature_text(item.signature)})", path=main.path)
-            if item.role == "dtor":
-                raise LinkError(f"module does not export `{item.name}`, the destructor of an "
-                                f"exported resource", path=main.path)
-            continue
+            continue                      # (a resource's destructor is optional)
         if item.role in ("memory", "realloc", "initialize") and owner is not main:
             continue                      # adapters' own memory/realloc are not the component's
         e = owner.exported[item.name]
@@ -275,7 +272,10 @@ class _Wrapper:
 
     # -- step 2: imports -------------------------------------------------------------------------
     def _iface_id(self, key) -> int:
-        return key if isinstance(key, int) else self.world.imports[key].id
+        if isinstance(key, int):
+            return key
+        item = self.world.imports.get(key) or self.world.exports[key]
+        return item.id
 
     def compute_live(self) -> None:
         """What the component imports, as wit-component trims it: the functions the modules
@@ -285,10 +285,9 @@ class _Wrapper:
         live_types: set = set()
         for x in self.world_imports():
             item = x.item
-            if item.interface is not None:
+            if item.interface is not None and item.function is not None:
                 iface = self._iface_id(item.interface)
-                if item.function is not None:
-                    live_functions.setdefault(iface, set()).add(item.function.name)
+                live_functions.setdefault(iface, set()).add(item.function.name)
             if item.function is not None:
                 roots += [t for _, t in item.function.params] + [item.function.result]
                 if item.function.resource is not None:     # [static]r.f names r
@@ -416,6 +415,7 @@ class _Wrapper:
         # what each import becomes: lowered now, or a shim slot filled after instantiation
         provided: dict[tuple[str, str, str], int] = {}     # (unit, module, name) -> core func
         slots = []                      # (unit, module, name, signature, how)
+        direct = []                     # (unit, Bound) lowered before any instance exists
         for unit in self.units:
             for x in unit.imports:
                 if isinstance(x, Bound):
@@ -425,29 +425,50 @@ class _Wrapper:
                         if opts.memory or opts.realloc:
                             slots.append((unit, x.module, x.name, item.signature, ("lower", x)))
                             continue
-                        func = self.imported_function(item)
-                        provided[unit.tag, x.module, x.name] = b.canon(
-                            cm.Lower(func, _options(opts, None, None, self.encoding)))
-                    elif item.role == "resource-drop" and \
-                            not x.module.startswith(("[export]", "cm32p2|_ex_")):
-                        resource = self.enc.valtype(self.scope, item.resource)
-                        provided[unit.tag, x.module, x.name] = b.canon(cm.ResourceDrop(resource))
-                    else:
-                        raise LinkError(f"`{x.module}` `{x.name}`: exported resources are not "
-                                        f"supported by wasmlink's component new yet",
-                                        path=unit.path)
+                    direct.append((unit, x))
                 else:
                     module_name, name, link = x
                     if link.provider != "main" and link.kind == "func" and not unit.adapter:
                         slots.append((unit, module_name, name, link.signature, ("adapter", link)))
+        # exported resources' destructors are the module's exports: through the shim too
+        resources = self.exported_resources()
+        for tid, dtor in resources:
+            if dtor is not None:
+                slots.append((self.main, None, dtor, FuncType((I32,), ()), ("dtor", dtor)))
         shim_instance = None
+        slot_funcs = []
         if slots:
             shim = b.core_module(shim_module([s[3] for s in slots],
                                              [f"{s[1]}-{s[2]}" for s in slots]))
             shim_instance = b.core_instantiate(shim, [])
             for n, (unit, module_name, name, _, _) in enumerate(slots):
-                provided[unit.tag, module_name, name] = b.alias_core_export(
-                    shim_instance, str(n), "core func")
+                slot_funcs.append(b.alias_core_export(shim_instance, str(n), "core func"))
+                if module_name is not None:
+                    provided[unit.tag, module_name, name] = slot_funcs[-1]
+        for n, (tid, dtor) in enumerate(resources):
+            dtor_func = None
+            if dtor is not None:
+                dtor_func = next(f for f, s_ in zip(slot_funcs, slots)
+                                 if s_[4] == ("dtor", dtor))
+            self.scope.named[tid] = b.type(cm.ResourceType(I32, dtor_func))
+        for unit, x in direct:
+            item = x.item
+            if item.role == "func":
+                opts = function_options(self.resolve, item.function, "lower")
+                func = self.imported_function(item)
+                provided[unit.tag, x.module, x.name] = b.canon(
+                    cm.Lower(func, _options(opts, None, None, self.encoding)))
+            elif item.resource in self._exported_resource_ids:
+                resource = self.scope.named[item.resource]
+                canon = {"resource-new": cm.ResourceNew, "resource-rep": cm.ResourceRep,
+                         "resource-drop": cm.ResourceDrop}[item.role]
+                provided[unit.tag, x.module, x.name] = b.canon(canon(resource))
+            elif item.role == "resource-drop":
+                resource = self.enc.valtype(self.scope, item.resource)
+                provided[unit.tag, x.module, x.name] = b.canon(cm.ResourceDrop(resource))
+            else:
+                raise LinkError(f"`{x.module}` `{x.name}`: not supported by wasmlink's "
+                                f"component new yet", path=unit.path)
         # the main module, then each adapter
         memory = None
         grow_realloc = None
@@ -496,6 +517,9 @@ class _Wrapper:
         if slots:
             actual = []
             for unit, module_name, name, _, (how, what) in slots:
+                if how == "dtor":
+                    actual.append(b.alias_core_export(self.main.instance, what, "core func"))
+                    continue
                 if how == "adapter":
                     owner = next(a for a in self.adapters if a.tag == what.provider)
                     actual.append(b.alias_core_export(owner.instance, what.export, "core func"))
@@ -512,6 +536,19 @@ class _Wrapper:
         b.custom("producers", encode_producers(ProducersSection([ProducersField(
             PROCESSED_BY, [("wasmlink", __version__)])])))
         return b.finish()
+
+    def exported_resources(self) -> list[tuple[int, str | None]]:
+        """(resource type id, its destructor's core export or None) of each resource an
+        exported interface defines, in world order."""
+        out = []
+        dtors = {i.resource: n for n, (u, i) in self.exports.items() if i.role == "dtor"}
+        for item in self.world.exports.values():
+            if isinstance(item, wm.WorldInterface):
+                for tid in self.resolve.interfaces[item.id].types.values():
+                    if isinstance(self.resolve.types[tid].kind, wm.Resource):
+                        out.append((tid, dtors.get(tid)))
+        self._exported_resource_ids = {tid for tid, _ in out}
+        return out
 
     def _memory_needed(self, slots) -> bool:
         for u in self.adapters:
