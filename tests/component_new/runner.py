@@ -96,8 +96,9 @@ def run_case(name: str) -> tuple[bool, str]:
     if (d / "error.txt").exists():
         return False, "built a component where wit-component fails: " + \
             (d / "error.txt").read_text().strip().splitlines()[0][:120]
+    from wasmlink.wrap.command import validation_engine
     try:
-        wc.Component(wasmtime.Engine(), component)
+        wc.Component(validation_engine(), component)
     except Exception as e:
         return False, f"invalid: {str(e).splitlines()[-1][:160]}"
     try:

@@ -29,6 +29,22 @@ def adapter_name(spec: str) -> tuple[str, str]:
     return name, path
 
 
+def validation_engine():
+    """A Wasmtime engine accepting every proposal a component from `component new` may use
+    (as wit-component validates with all features on)."""
+    import wasmtime
+    config = wasmtime.Config()
+    for feature in ("wasm_custom_page_sizes", "wasm_component_model_implements",
+                    "wasm_component_model_map", "wasm_memory64", "wasm_multi_memory",
+                    "wasm_threads", "wasm_tail_call", "wasm_gc", "wasm_function_references",
+                    "wasm_exceptions", "wasm_wide_arithmetic"):
+        try:
+            setattr(config, feature, True)
+        except Exception:          # an older wasmtime-py without this knob
+            pass
+    return wasmtime.Engine(config)
+
+
 def validate_component(component: bytes, path) -> None:
     try:
         import wasmtime
@@ -36,7 +52,7 @@ def validate_component(component: bytes, path) -> None:
     except ImportError:                  # validation needs Wasmtime; without it, trust the build
         return
     try:
-        wasmtime_component.Component(wasmtime.Engine(), component)
+        wasmtime_component.Component(validation_engine(), component)
     except Exception as e:               # wasmtime raises its own error types
         raise LinkError(f"the component does not validate (a wasmlink bug, please report it): "
                         f"{str(e).splitlines()[0]}", path=str(path)) from None
