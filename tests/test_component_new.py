@@ -196,3 +196,15 @@ def test_a_module_without_a_world_says_how_to_add_one(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 1
     assert "module has no `component-type` custom section" in proc.stderr
+
+
+def test_the_python_api_embeds_wraps_and_prints(tmp_path):
+    import wasmlink
+    module = tmp_path / "greeter.wasm"
+    run([CLANG, "--target=wasm32-wasi", "--sysroot=/usr", "-Wno-deprecated", "-O1",
+         "-mexec-model=reactor", SOURCES / "greeter.c", "-o", module])
+    embedded = wasmlink.component_embed(SOURCES / "greeter.wit", module,
+                                        output=tmp_path / "embedded.wasm")
+    component = wasmlink.component_new(embedded, tmp_path / "greeter.component.wasm")
+    assert run_greeter(component) == ["hello, world", 2**31 + 5, 42, ["world"]]
+    assert "export greet: func(name: string) -> string;" in wasmlink.component_wit(component)

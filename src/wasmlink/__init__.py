@@ -13,6 +13,7 @@ from .errors import ParseError, UnsupportedError, UsageError, WasmlinkError
 
 __version__ = "0.1.0"
 __all__ = ["read", "inspect", "encode_module", "write_module", "link", "LinkResult",
+           "component_embed", "component_new", "component_wit",
            "WasmlinkError", "ParseError", "UnsupportedError", "UsageError", "__version__"]
 
 
@@ -109,3 +110,28 @@ def link(inputs, output, **options) -> LinkResult:
     import io
     ctx = run(Context(opts, parsed_inputs, stream=io.StringIO()))
     return LinkResult(ctx)
+
+
+# -- components ----------------------------------------------------------------------------------
+
+def component_embed(wit, module=None, *, output, world=None, encoding="utf8", only_custom=False,
+                    dummy=False, dummy_names="legacy", object_file=False):
+    """`wasmlink component embed`: record a WIT world's type in ``module`` (or write it alone,
+    as a dummy module, or as a relocatable object) at ``output``. Returns the output path."""
+    from .embed.embed import embed
+    return embed(wit, module, output=output, world=world, encoding=encoding,
+                 only_custom=only_custom, dummy=dummy, dummy_names=dummy_names,
+                 object_file=object_file)
+
+
+def component_new(module, output, *, adapters=(), import_names=(), validate=True):
+    """`wasmlink component new`: wrap core ``module`` into a component at ``output``.
+    ``adapters``: "[NAME=]PATH" strings; ``import_names``: "OLD=NEW" strings."""
+    from .wrap.command import component_new as new
+    return new(module, output, adapters=adapters, import_names=import_names, validate=validate)
+
+
+def component_wit(path) -> str:
+    """`wasmlink component wit`: the world of a component or module, as WIT text."""
+    from .wrap.wit_of import wit_of
+    return wit_of(path)
