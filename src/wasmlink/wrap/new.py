@@ -106,9 +106,8 @@ def bind_imports(unit: CoreUnit, items_by_name: dict, world_name: str, links) ->
         if link is not None:
             unit.imports.append((imp.module, imp.name, link))
             continue
-        item = items_by_name.get((imp.module, imp.name))
-        if item is None:
-            item = _compatible_version(items_by_name, imp.module, imp.name)
+        item = _compatible_version(items_by_name, imp.module, imp.name) or \
+            items_by_name.get((imp.module, imp.name))
         if item is None:
             raise LinkError(f"module imports `{imp.module}` `{imp.name}`, which world "
                             f"`{world_name}` does not define", path=unit.path)
@@ -123,17 +122,27 @@ def bind_imports(unit: CoreUnit, items_by_name: dict, world_name: str, links) ->
         unit.imports.append(Bound(imp.module, imp.name, item))
 
 
+def _version_tuple(module: str) -> tuple:
+    version = module.rpartition("@")[2].split("+")[0]
+    core, _, pre = version.partition("-")
+    nums = tuple(int(p) if p.isdigit() else 0 for p in core.split("."))
+    return nums + ((1,) if not pre else (0,))
+
+
 def _compatible_version(items_by_name: dict, module: str, name: str):
-    """An import of `ns:pkg/iface@0.2.6` is satisfied by the world's `ns:pkg/iface@0.2.12`:
-    semver-compatible versions are one interface (as wit-component matches them)."""
+    """Semver-compatible versions of an interface are one interface, its newest version (as
+    wit-component merges them): an import of `ns:pkg/iface@0.2.6` is the world's
+    `ns:pkg/iface@0.2.12`, and a world importing both imports only the newer."""
     if "@" not in module:
         return None
     wanted = short_version(module)
+    base = module.rpartition("@")[0]
+    best = None
     for (m, n), item in items_by_name.items():
-        if n == name and "@" in m and m.split("@")[0] == module.split("@")[0] \
-                and short_version(m) == wanted:
-            return item
-    return None
+        if n == name and "@" in m and m.rpartition("@")[0] == base and short_version(m) == wanted:
+            if best is None or _version_tuple(m) > _version_tuple(best[0]):
+                best = (m, item)
+    return None if best is None else best[1]
 
 
 def bind_exports(units: list, items: list, world_name: str) -> dict:
