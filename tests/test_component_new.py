@@ -208,3 +208,18 @@ def test_the_python_api_embeds_wraps_and_prints(tmp_path):
     component = wasmlink.component_new(embedded, tmp_path / "greeter.component.wasm")
     assert run_greeter(component) == ["hello, world", 2**31 + 5, 42, ["world"]]
     assert "export greet: func(name: string) -> string;" in wasmlink.component_wit(component)
+
+
+def test_a_malformed_component_type_section_is_an_error_naming_the_file(tmp_path):
+    embedded = build(tmp_path, "greeter")
+    data = bytearray(embedded.read_bytes())
+    at = data.rfind(b"component-type") + len(b"component-type") + 12
+    data[at:at + 4] = b"\xff\xff\xff\xff"                  # inside the embedded component
+    bad = tmp_path / "bad.wasm"
+    bad.write_bytes(bytes(data))
+    proc = subprocess.run([WASMLINK, "component", "new", bad, "-o", tmp_path / "out.wasm"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1
+    assert proc.stderr.startswith(f"wasmlink: error: {bad}: ")
+    assert "(at offset 0x" in proc.stderr
+    assert not (tmp_path / "out.wasm").exists()
