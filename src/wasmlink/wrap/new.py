@@ -190,6 +190,16 @@ def _options(opts, memory: int | None, realloc: int | None, encoding: str,
     return cm.CanonOptions(tuple(items))
 
 
+def memory_module_of(memory_type) -> bytes:
+    """A module defining one memory of ``memory_type`` and exporting it as `$memory`."""
+    from .._native.leb128 import encode_u32
+    from ..binary.encode import encode_limits, encode_name
+    memories = b"\x01" + encode_limits(memory_type.limits)
+    exports = b"\x01" + encode_name("$memory") + b"\x02\x00"
+    return (b"\0asm\x01\0\0\0" + b"\x05" + encode_u32(len(memories)) + memories
+            + b"\x07" + encode_u32(len(exports)) + exports)
+
+
 def strip_component_types(module: Module, data) -> list:
     """The module's bytes as chunks, its `component-type*` sections left out and `producers`
     naming wasmlink as a processor."""
@@ -232,6 +242,7 @@ class _Wrapper:
         self.main = CoreUnit("main", module_data, path, adapter=False)
         self.adapters = [CoreUnit(name, data, apath, adapter=True) for name, data, apath in adapters]
         self.units = [self.main] + self.adapters
+        self.imported_memory = None
         by_tag = {u.tag: u for u in self.adapters}
         world_name = self.world.name
         for unit in self.units:
@@ -266,6 +277,12 @@ class _Wrapper:
             return Link(adapter.tag, imp.name, "func", sig)
         if unit.adapter and imp.module == "env" and imp.kind == MEMORY and imp.name == "memory":
             return Link("main", "memory", "memory", None)
+        if not unit.adapter and imp.kind == MEMORY:
+            # a module that imports its memory gets one the component defines for it
+            if self.imported_memory is not None:
+                raise LinkError("module imports more than one memory", path=unit.path)
+            self.imported_memory = (imp.module, imp.name, imp.desc)
+            return Link("memory-module", "$memory", "memory", None)
         if unit.adapter and imp.module == MAIN_MODULE:
             sig = self.main.export_type(imp.name)
             if sig is None and imp.name == "cabi_realloc":
@@ -480,6 +497,10 @@ class _Wrapper:
                                 f"component new yet", path=unit.path)
         # the main module, then each adapter
         memory = None
+        if self.imported_memory is not None:
+            memory_module = b.core_module(memory_module_of(self.imported_memory[2]))
+            memory = b.alias_core_export(b.core_instantiate(memory_module, []), "$memory",
+                                         "core memory")
         grow_realloc = None
         for unit in self.units:
             args = []
@@ -516,7 +537,9 @@ class _Wrapper:
             if unit is self.main:
                 memory_export = next((n for n, (u, i) in self.exports.items()
                                       if u is unit and i.role == "memory"), None)
-                if memory_export is not None:
+                if self.imported_memory is not None:
+                    pass                        # the memory it imports is the component's
+                elif memory_export is not None:
                     memory = b.alias_core_export(unit.instance, memory_export, "core memory")
                 elif self._memory_needed(slots):
                     raise LinkError("module does not export a memory, which its imports and "
