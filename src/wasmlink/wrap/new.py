@@ -320,6 +320,8 @@ class _Wrapper:
                     roots.append(item.function.resource)
             if item.resource is not None:
                 roots.append(item.resource)
+        # the world's own `use`s are imports too
+        roots += [item.id for item in self.world.imports.values() if isinstance(item, wm.WorldType)]
         import_roots, roots = roots, []
         for item in self.world.exports.values():
             funcs = [item.func] if isinstance(item, wm.WorldFunction) else \
