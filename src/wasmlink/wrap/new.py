@@ -40,6 +40,29 @@ from .shims import fixup_module, shim_module
 
 STRING_OPTION = {"utf8": 0x00, "utf16": 0x01, "compact-utf16": 0x02}
 OPT_MEMORY, OPT_REALLOC, OPT_POST_RETURN = 0x03, 0x04, 0x05
+CONTEXT_GET, CONTEXT_SET = 0x0A, 0x0B
+CONTEXT_SLOTS = {"__wasm_get_stack_pointer": (CONTEXT_GET, 0),
+                 "__wasm_set_stack_pointer": (CONTEXT_SET, 0)}
+# the TLS base has no context slot of its own in Wasmtime yet: a global in a small module
+TLS_BASE = {"__wasm_get_tls_base": "$get-tls-base", "__wasm_set_tls_base": "$set-tls-base"}
+
+
+def tls_base_module() -> bytes:
+    """Exports `$get-tls-base` and `$set-tls-base` over one mutable i32 global."""
+    from .._native.leb128 import encode_u32
+    from ..binary.encode import encode_name, encode_types
+
+    def section(sid, payload):
+        return bytes([sid]) + encode_u32(len(payload)) + payload
+    types = encode_types([FuncType((), (I32,)), FuncType((I32,), ())])
+    exports = (b"\x02" + encode_name("$get-tls-base") + b"\x00\x00"
+               + encode_name("$set-tls-base") + b"\x00\x01")
+    get_body = b"\x00\x23\x00\x0b"                  # global.get 0
+    set_body = b"\x00\x20\x00\x24\x00\x0b"          # local.get 0, global.set 0
+    code = b"\x02" + encode_u32(len(get_body)) + get_body + encode_u32(len(set_body)) + set_body
+    return (b"\0asm\x01\0\0\0" + section(1, types) + section(3, b"\x02\x00\x01")
+            + section(6, b"\x01\x7f\x01\x41\x00\x0b") + section(7, exports)
+            + section(10, code))
 
 
 class Bound(NamedTuple):
@@ -243,6 +266,7 @@ class _Wrapper:
         self.adapters = [CoreUnit(name, data, apath, adapter=True) for name, data, apath in adapters]
         self.units = [self.main] + self.adapters
         self.imported_memory = None
+        self.tls_instance = None
         by_tag = {u.tag: u for u in self.adapters}
         world_name = self.world.name
         for unit in self.units:
@@ -277,6 +301,13 @@ class _Wrapper:
             return Link(adapter.tag, imp.name, "func", sig)
         if unit.adapter and imp.module == "env" and imp.kind == MEMORY and imp.name == "memory":
             return Link("main", "memory", "memory", None)
+        if imp.module == "env" and imp.name in TLS_BASE and imp.kind == FUNC:
+            return Link("tls-base", TLS_BASE[imp.name], "func", None)
+        if imp.module == "env" and imp.name in CONTEXT_SLOTS and imp.kind == FUNC:
+            # wasm-ld's thread-context symbols: the component's context slots 0 (stack
+            # pointer) and 1 (TLS base), through canon context.get/set
+            op, slot = CONTEXT_SLOTS[imp.name]
+            return Link("builtin", imp.name, "func", (op, slot))
         if not unit.adapter and imp.kind == MEMORY:
             # a module that imports its memory gets one the component defines for it
             if self.imported_memory is not None:
@@ -456,7 +487,8 @@ class _Wrapper:
                     direct.append((unit, x))
                 else:
                     module_name, name, link = x
-                    if link.provider != "main" and link.kind == "func" and not unit.adapter:
+                    adapter_tags = {a.tag for a in self.adapters}
+                    if link.provider in adapter_tags and link.kind == "func" and not unit.adapter:
                         slots.append((unit, module_name, name, link.signature, ("adapter", link)))
         # exported resources' destructors are the module's exports: through the shim too
         resources = self.exported_resources()
@@ -521,7 +553,17 @@ class _Wrapper:
                         exports.append((name, "core func", provided[unit.tag, module_name, name]))
                         continue
                     link = x[2]
-                    if link.kind == "memory":
+                    if link.provider == "tls-base":
+                        if self.tls_instance is None:
+                            self.tls_instance = b.core_instantiate(
+                                b.core_module(tls_base_module()), [])
+                        exports.append((name, "core func", b.alias_core_export(
+                            self.tls_instance, link.export, "core func")))
+                    elif link.provider == "builtin":
+                        op, slot = link.signature
+                        exports.append((name, "core func", b.canon(
+                            cm.CanonBuiltin(op, (I32, slot)))))
+                    elif link.kind == "memory":
                         exports.append((name, "core memory", memory))
                     elif link.provider == "memory.grow":
                         if grow_realloc is None:
