@@ -223,3 +223,27 @@ def test_a_malformed_component_type_section_is_an_error_naming_the_file(tmp_path
     assert proc.stderr.startswith(f"wasmlink: error: {bad}: ")
     assert "(at offset 0x" in proc.stderr
     assert not (tmp_path / "out.wasm").exists()
+
+
+def test_mutated_modules_give_wasmlink_errors_never_crashes(tmp_path):
+    """Bytes of a real embedded module changed at random: `component new` either builds a
+    component or raises a WasmlinkError (a one-line CLI error), never anything else."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from wasmlink.errors import WasmlinkError
+    from wasmlink.wrap.new import new_component
+    original = build(tmp_path, "shapes").read_bytes()
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(st.tuples(st.integers(0, len(original) - 1), st.integers(0, 255)),
+                    min_size=1, max_size=4))
+    def mutate(changes):
+        data = bytearray(original)
+        for at, value in changes:
+            data[at] = value
+        try:
+            new_component(bytes(data))
+        except WasmlinkError:
+            pass
+    mutate()

@@ -84,11 +84,23 @@ def _uses_standard_names(module: Module) -> bool:
         any(e.name.startswith("cm32p2") for e in module.exports)
 
 
+def type_at(module: Module, index: int, what: str) -> FuncType:
+    types = module.types
+    if not 0 <= index < len(types) or not isinstance(types[index], FuncType):
+        raise LinkError(f"{what} names type {index}, which is not a function type of the "
+                        f"module ({len(types)} types)", path=module.path)
+    return types[index]
+
+
 def function_type_of(module: Module, index: int) -> FuncType:
     imported = [i for i in module.imports if i.kind == FUNC]
     if index < len(imported):
-        return module.types[imported[index].desc]
-    return module.types[module.functions[index - len(imported)]]
+        return type_at(module, imported[index].desc, f"function {index}")
+    defined = index - len(imported)
+    if not 0 <= defined < len(module.functions):
+        raise LinkError(f"an export names function {index}, but the module has "
+                        f"{len(imported) + len(module.functions)}", path=module.path)
+    return type_at(module, module.functions[defined], f"function {index}")
 
 
 class Link(NamedTuple):
@@ -137,7 +149,7 @@ def bind_imports(unit: CoreUnit, items_by_name: dict, world_name: str, links) ->
         if imp.kind != FUNC:
             raise LinkError(f"import `{imp.module}` `{imp.name}` must be a function",
                             path=unit.path)
-        actual = unit.module.types[imp.desc]
+        actual = type_at(unit.module, imp.desc, f"import `{imp.module}` `{imp.name}`")
         if actual != item.signature:
             raise LinkError(f"import `{imp.module}` `{imp.name}` has type "
                             f"{_signature_text(actual)}, but world `{world_name}` gives it "
@@ -293,7 +305,7 @@ class _Wrapper:
             if sig is None:
                 raise LinkError(f"module imports `{imp.module}` `{imp.name}`, which adapter "
                                 f"`{imp.module}` does not export", path=unit.path)
-            actual = unit.module.types[imp.desc]
+            actual = type_at(unit.module, imp.desc, f"import `{imp.module}` `{imp.name}`")
             if actual != sig:
                 raise LinkError(f"import `{imp.module}` `{imp.name}` has type "
                                 f"{_signature_text(actual)}, but adapter `{imp.module}` exports "
