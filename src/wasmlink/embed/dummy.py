@@ -20,7 +20,7 @@ def _vec(items: list[bytes]) -> bytes:
 
 
 def dummy_module(resolve, world_id: int, scheme: str = "legacy") -> bytes:
-    items = core_items(resolve, world_id, scheme)
+    items = [i for i in core_items(resolve, world_id, scheme) if not i.optional]
     types: dict = {}
 
     def type_index(sig) -> int:

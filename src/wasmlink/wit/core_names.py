@@ -43,6 +43,8 @@ class CoreItem(NamedTuple):
     interface: int | str | None = None   # the world key (interface id, or name) it belongs to
     function: object = None              # the WIT Function (func, post-return)
     resource: int | None = None          # the resource type id (intrinsics, dtor)
+    optional: bool = False               # an alternative form (async ABI): not in dummies
+    builtin: tuple | None = None         # (opcode, what its immediates need) of a canon built-in
 
 
 def shape(resolve, ty):
@@ -96,6 +98,44 @@ def core_signature(resolve, func, context: str, ptr: str = "i32") -> FuncType:
     sig = flatten_function(params, results, context, ptr=ptr)
     return FuncType(tuple(CORE_VALTYPES[v] for v in sig.params),
                     tuple(CORE_VALTYPES[v] for v in sig.results))
+
+
+def async_signature(resolve, func, context: str, callback: bool = False) -> FuncType:
+    params, results = function_shapes(resolve, func)
+    sig = flatten_function(params, results, context, async_=True, callback=callback)
+    return FuncType(tuple(CORE_VALTYPES[v] for v in sig.params),
+                    tuple(CORE_VALTYPES[v] for v in sig.results))
+
+
+def task_return_signature(resolve, func) -> FuncType:
+    """`[task-return]f`: the function's results, flattened as parameters."""
+    params, results = function_shapes(resolve, func)
+    sig = flatten_function(results, [], "lower")
+    return FuncType(tuple(CORE_VALTYPES[v] for v in sig.params), ())
+
+
+# the async ABI's built-ins a module may import from `$root` (legacy names), by name:
+# (canon opcode, immediates recipe, core signature)
+ASYNC_BUILTINS = {
+    "[backpressure-inc]": (0x24, (), FuncType((), ())),
+    "[backpressure-dec]": (0x25, (), FuncType((), ())),
+    "[waitable-set-new]": (0x1F, (), FuncType((), (I32,))),
+    "[waitable-set-wait]": (0x20, ("no-cancel", "memory"), FuncType((I32, I32), (I32,))),
+    "[waitable-set-poll]": (0x21, ("no-cancel", "memory"), FuncType((I32, I32), (I32,))),
+    "[waitable-set-drop]": (0x22, (), FuncType((I32,), ())),
+    "[waitable-join]": (0x23, (), FuncType((I32, I32), ())),
+    "[thread-yield]": (0x0C, ("no-cancel",), FuncType((), (I32,))),
+    "[subtask-drop]": (0x0D, (), FuncType((I32,), ())),
+    "[subtask-cancel]": (0x06, ("sync",), FuncType((I32,), (I32,))),
+    "[error-context-drop]": (0x1E, (), FuncType((I32,), ())),
+    "[context-get-0]": (0x0A, ("i32", 0), FuncType((), (I32,))),
+    "[context-set-0]": (0x0B, ("i32", 0), FuncType((I32,), ())),
+}
+for _enc in ("utf8", "utf16", "latin1+utf16"):
+    ASYNC_BUILTINS[f"[error-context-new-{_enc}]"] = (0x1C, ("options", "memory", _enc),
+                                                     FuncType((I32, I32), (I32,)))
+    ASYNC_BUILTINS[f"[error-context-debug-message-{_enc}]"] = (
+        0x1D, ("options", "memory", "realloc", _enc), FuncType((I32, I32), ()))
 
 
 def function_options(resolve, func, context: str):
@@ -210,6 +250,7 @@ def core_items(resolve, world_id: int, scheme: str = "legacy") -> list[CoreItem]
                                   "func", drop, "resource-drop", None, resource=item.id))
 
     exports: list[CoreItem] = []
+    extras: list[CoreItem] = []           # the async ABI's alternative forms
 
     def export_function(key, iface_name, func):
         name = names.export(iface_name, func.name)
@@ -217,6 +258,22 @@ def core_items(resolve, world_id: int, scheme: str = "legacy") -> list[CoreItem]
         exports.append(CoreItem("export", None, name, "func", sig, "func", key, func))
         exports.append(CoreItem("export", None, names.post_return(name), "func",
                                 FuncType(sig.results, ()), "post-return", key, func))
+        if func.kind.startswith("async") and not names.standard:
+            extras.append(CoreItem("export", None, f"[async-lift]{name}", "func",
+                                   async_signature(resolve, func, "lift", callback=True),
+                                   "async-lift", key, func, optional=True))
+            extras.append(CoreItem("export", None, f"[callback][async-lift]{name}", "func",
+                                   FuncType((I32, I32, I32), (I32,)), "callback", key, func,
+                                   optional=True))
+            extras.append(CoreItem("export", None, f"[async-lift-stackful]{name}", "func",
+                                   async_signature(resolve, func, "lift"), "async-lift-stackful",
+                                   key, func, optional=True))
+            module = "[export]$root" if iface_name is None else f"[export]{iface_name}"
+            extras.append(CoreItem("import", module, f"[task-return]{func.name}", "func",
+                                   task_return_signature(resolve, func), "task-return", key,
+                                   func, optional=True))
+            extras.append(CoreItem("import", module, "[task-cancel]", "func", FuncType((), ()),
+                                   "builtin", key, optional=True, builtin=(0x05, ())))
 
     # world-level functions first, then interfaces (wit-component's dummy order)
     for item in world.exports.values():
@@ -242,4 +299,14 @@ def core_items(resolve, world_id: int, scheme: str = "legacy") -> list[CoreItem]
                             FuncType((I32, I32, I32, I32), (I32,)), "realloc"))
     exports.append(CoreItem("export", None, names.initialize, "func", FuncType((), ()),
                             "initialize"))
-    return items + exports
+    if not names.standard:
+        for item in items[:]:
+            if item.role == "func" and item.function.kind.startswith("async"):
+                extras.append(CoreItem("import", item.module, f"[async-lower]{item.name}", "func",
+                                       async_signature(resolve, item.function, "lower"),
+                                       "async-lower", item.interface, item.function,
+                                       optional=True))
+        for name, (opcode, recipe, sig) in ASYNC_BUILTINS.items():
+            extras.append(CoreItem("import", "$root", name, "func", sig, "builtin",
+                                   optional=True, builtin=(opcode, recipe)))
+    return items + exports + extras

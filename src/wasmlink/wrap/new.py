@@ -32,14 +32,15 @@ from ..component import model as cm
 from ..component.encode import encode_component
 from ..errors import LinkError
 from ..wit import model as wm
-from ..wit.core_names import core_items, function_options, short_version
+from ..component.abi import flatten_function, has_pointers, has_strings
+from ..wit.core_names import core_items, function_options, function_shapes, short_version
 from ..wit.encode import WorldEncoder
 from .builder import ComponentBuilder, ComponentScope
 from .adapters import MAIN_MODULE, inject_stack, realloc_via_memory_grow
 from .shims import fixup_module, shim_module
 
 STRING_OPTION = {"utf8": 0x00, "utf16": 0x01, "compact-utf16": 0x02}
-OPT_MEMORY, OPT_REALLOC, OPT_POST_RETURN = 0x03, 0x04, 0x05
+OPT_MEMORY, OPT_REALLOC, OPT_POST_RETURN, OPT_ASYNC, OPT_CALLBACK = 0x03, 0x04, 0x05, 0x06, 0x07
 CONTEXT_GET, CONTEXT_SET = 0x0A, 0x0B
 CONTEXT_SLOTS = {"__wasm_get_stack_pointer": (CONTEXT_GET, 0),
                  "__wasm_set_stack_pointer": (CONTEXT_SET, 0)}
@@ -185,8 +186,28 @@ def bind_exports(units: list, items: list, world_name: str) -> dict:
     (main or adapter) that has it. Returns core export name -> (unit, CoreItem)."""
     found = {}
     main = units[0]
+    alternatives = {}
     for item in items:
+        if item.optional:
+            alternatives.setdefault(id(item.function), []).append(item)
+    for item in items:
+        if item.optional:
+            continue
         owner = next((u for u in units if item.name in u.exported), None)
+        if owner is None and item.role == "func" and id(item.function) in alternatives:
+            # an async function lifted with the async ABI (and maybe its callback)
+            alts = alternatives[id(item.function)]
+            chosen = next((a for a in alts if a.role in ("async-lift", "async-lift-stackful")
+                           and any(a.name in u.exported for u in units)), None)
+            if chosen is not None:
+                item = chosen
+                owner = next(u for u in units if item.name in u.exported)
+                callback = next((a for a in alts if a.role == "callback"), None)
+                if item.role == "async-lift" and callback is not None:
+                    if callback.name not in owner.exported:
+                        raise LinkError(f"module exports `{item.name}` but not its callback "
+                                        f"`{callback.name}`", path=owner.path)
+                    found[callback.name] = (owner, callback)
         if owner is None:
             if item.role == "func":
                 raise LinkError(f"module does not export `{item.name}`, which world "
@@ -496,6 +517,10 @@ class _Wrapper:
                         if opts.memory or opts.realloc:
                             slots.append((unit, x.module, x.name, item.signature, ("lower", x)))
                             continue
+                    elif item.role in ("async-lower", "builtin", "task-return") and \
+                            self._async_needs_memory(item):
+                        slots.append((unit, x.module, x.name, item.signature, ("canon", x)))
+                        continue
                     direct.append((unit, x))
                 else:
                     module_name, name, link = x
@@ -530,6 +555,8 @@ class _Wrapper:
                 func = self.imported_function(item)
                 provided[unit.tag, x.module, x.name] = b.canon(
                     cm.Lower(func, _options(opts, None, None, self.encoding)))
+            elif item.role in ("async-lower", "builtin", "task-return"):
+                provided[unit.tag, x.module, x.name] = self._async_canon(unit, item, None)
             elif item.resource in self._exported_resource_ids:
                 resource = self.scope.named[item.resource]
                 canon = {"resource-new": cm.ResourceNew, "resource-rep": cm.ResourceRep,
@@ -608,6 +635,9 @@ class _Wrapper:
                 if how == "dtor":
                     actual.append(b.alias_core_export(self.main.instance, what, "core func"))
                     continue
+                if how == "canon":
+                    actual.append(self._async_canon(unit, what.item, memory))
+                    continue
                 if how == "adapter":
                     owner = next(a for a in self.adapters if a.tag == what.provider)
                     actual.append(b.alias_core_export(owner.instance, what.export, "core func"))
@@ -624,6 +654,58 @@ class _Wrapper:
         b.custom("producers", encode_producers(ProducersSection([ProducersField(
             PROCESSED_BY, [("wasmlink", __version__)])])))
         return b.finish()
+
+    # -- the async ABI's imports -----------------------------------------------------------------
+    def _async_needs_memory(self, item) -> bool:
+        if item.role == "builtin":
+            return "memory" in item.builtin[1]
+        if item.role == "task-return":
+            return any(has_pointers(t) for t in function_shapes(self.resolve, item.function)[1]) \
+                or len(item.signature.params) > 1 and item.signature.params == (I32,)
+        params, results = function_shapes(self.resolve, item.function)
+        sig = flatten_function(params, results, "lower", async_=True)
+        return sig.params_indirect or sig.results_indirect or \
+            any(has_pointers(t) for t in (*params, *results))
+
+    def _async_canon(self, unit, item, memory) -> int:
+        """The core function an async-ABI import is: an async lowering, `task.return`, or one
+        of the built-ins (waitable sets, subtasks, error contexts, context slots...)."""
+        b = self.b
+        if item.role == "async-lower":
+            opts = function_options(self.resolve, item.function, "lower")
+            realloc = self.realloc_for_imports(unit) if opts.realloc and memory is not None \
+                else None
+            needs = self._async_needs_memory(item)
+            options = _options(opts._replace(memory=needs), memory, realloc, self.encoding)
+            options = cm.CanonOptions(options.items + (cm.CanonOpt(OPT_ASYNC),))
+            return b.canon(cm.Lower(self.imported_function(item), options))
+        if item.role == "task-return":
+            func = item.function
+            result = None if func.result is None else self.enc.valtype(self.scope, func.result)
+            opts = function_options(self.resolve, func, "lift")
+            items = []
+            if memory is not None:
+                items.append(cm.CanonOpt(OPT_MEMORY, memory))
+            if any(has_strings(t) for t in function_shapes(self.resolve, func)[1]):
+                items.append(cm.CanonOpt(STRING_OPTION[self.encoding]))
+            del opts
+            return b.canon(cm.CanonBuiltin(0x09, (result, cm.CanonOptions(tuple(items)))))
+        opcode, recipe = item.builtin
+        if not recipe:
+            return b.canon(cm.CanonBuiltin(opcode, ()))
+        if recipe[0] == "no-cancel":
+            immediates = (False,) + ((memory,) if "memory" in recipe else ())
+        elif recipe[0] == "sync":
+            immediates = (False,)
+        elif recipe[0] == "i32":
+            immediates = (I32, recipe[1])
+        else:                                  # ("options", "memory", ["realloc",] encoding)
+            opts = [cm.CanonOpt(OPT_MEMORY, memory)]
+            if "realloc" in recipe:
+                opts.append(cm.CanonOpt(OPT_REALLOC, self.realloc_for_imports(unit)))
+            opts.append(cm.CanonOpt({"utf8": 0x00, "utf16": 0x01, "latin1+utf16": 0x02}[recipe[-1]]))
+            immediates = (cm.CanonOptions(tuple(opts)),)
+        return b.canon(cm.CanonBuiltin(opcode, immediates))
 
     def exported_resources(self) -> list[tuple[int, str | None]]:
         """(resource type id, its destructor's core export or None) of each resource an
@@ -665,8 +747,11 @@ class _Wrapper:
     # -- step 4: exports -------------------------------------------------------------------------
     def _lift(self, export_name: str, func, scope) -> int:
         b = self.b
-        owner, _ = self.exports[export_name]
+        owner, export_item = self.exports[export_name]
+        is_async = export_item.role in ("async-lift", "async-lift-stackful")
         opts = function_options(self.resolve, func, "lift")
+        if is_async:                   # results go through task.return, not memory
+            opts = opts._replace(post_return=False)
         realloc = None
         if opts.realloc:
             if owner.adapter:
@@ -685,16 +770,26 @@ class _Wrapper:
         post = None
         post_name = next((n for n, (u, i) in self.exports.items()
                           if i.role == "post-return" and i.function is func and u is owner), None)
-        if post_name is not None:
+        if post_name is not None and not is_async:
             post = b.alias_core_export(owner.instance, post_name, "core func")
         core = b.alias_core_export(owner.instance, export_name, "core func")
         functype = self.enc._function(scope, func)
-        return b.canon(cm.Lift(core, _options(opts, self.memory, realloc, self.encoding, post),
-                               functype))
+        options = _options(opts, self.memory, realloc, self.encoding, post)
+        if is_async:
+            extra = [cm.CanonOpt(OPT_ASYNC)]
+            callback = next((n for n, (u, i) in self.exports.items()
+                             if i.role == "callback" and i.function is func and u is owner), None)
+            if export_item.role == "async-lift" and callback is not None:
+                extra.append(cm.CanonOpt(OPT_CALLBACK,
+                                         b.alias_core_export(owner.instance, callback,
+                                                             "core func")))
+            options = cm.CanonOptions(options.items + tuple(extra))
+        return b.canon(cm.Lift(core, options, functype))
 
     def emit_exports(self) -> None:
         b = self.b
-        by_function = {id(i.function): n for n, (u, i) in self.exports.items() if i.role == "func"}
+        by_function = {id(i.function): n for n, (u, i) in self.exports.items()
+                       if i.role in ("func", "async-lift", "async-lift-stackful")}
         for item in self.world.exports.values():
             if isinstance(item, wm.WorldFunction):
                 b.export(item.func.name, "func", self._lift(by_function[id(item.func)],
