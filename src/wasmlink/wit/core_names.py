@@ -138,6 +138,44 @@ for _enc in ("utf8", "utf16", "latin1+utf16"):
         0x1D, ("options", "memory", "realloc", _enc), FuncType((I32, I32), ()))
 
 
+STREAM_OPS = {"new": 0, "read": 1, "write": 2, "cancel-read": 3, "cancel-write": 4,
+              "drop-readable": 5, "drop-writable": 6}
+STREAM_BASE = {"stream": 0x0E, "future": 0x15}
+
+
+def async_value_types(resolve, func) -> list[int]:
+    """The future and stream types of a function's signature, each once, inner ones before
+    outer ones (the N of `[future-read-N]f`, as wit-component numbers them)."""
+    out: list[int] = []
+
+    def visit(t):
+        if not isinstance(t, int):
+            return
+        kind = resolve.types[t].kind
+        for value in vars(kind).values():
+            for v in (value if isinstance(value, list) else [value]):
+                inner = getattr(v, "type", v)
+                if isinstance(inner, int) and not isinstance(kind, wm.Handle):
+                    visit(inner)
+        if isinstance(kind, (wm.Future, wm.Stream)) and t not in out:
+            out.append(t)
+    for _, t in func.params:
+        visit(t)
+    visit(func.result)
+    return out
+
+
+def stream_items(resolve, module: str, func, key) -> list:
+    items = []
+    for n, tid in enumerate(async_value_types(resolve, func)):
+        kind = "future" if isinstance(resolve.types[tid].kind, wm.Future) else "stream"
+        for op, offset in STREAM_OPS.items():
+            items.append(CoreItem("import", module, f"[{kind}-{op}-{n}]{func.name}", "func", None,
+                                  "stream-op", key, func, optional=True,
+                                  builtin=(STREAM_BASE[kind] + offset, (tid, op))))
+    return items
+
+
 def function_options(resolve, func, context: str):
     params, results = function_shapes(resolve, func)
     return canon_options(params, results, context)
@@ -274,6 +312,9 @@ def core_items(resolve, world_id: int, scheme: str = "legacy") -> list[CoreItem]
                                    func, optional=True))
             extras.append(CoreItem("import", module, "[task-cancel]", "func", FuncType((), ()),
                                    "builtin", key, optional=True, builtin=(0x05, ())))
+        if not names.standard:
+            module = "[export]$root" if iface_name is None else f"[export]{iface_name}"
+            extras.extend(stream_items(resolve, module, func, key))
 
     # world-level functions first, then interfaces (wit-component's dummy order)
     for item in world.exports.values():
@@ -301,6 +342,8 @@ def core_items(resolve, world_id: int, scheme: str = "legacy") -> list[CoreItem]
                             "initialize"))
     if not names.standard:
         for item in items[:]:
+            if item.role == "func":
+                extras.extend(stream_items(resolve, item.module, item.function, item.interface))
             if item.role == "func" and item.function.kind.startswith("async"):
                 extras.append(CoreItem("import", item.module, f"[async-lower]{item.name}", "func",
                                        async_signature(resolve, item.function, "lower"),

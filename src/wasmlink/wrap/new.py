@@ -33,7 +33,8 @@ from ..component.encode import encode_component
 from ..errors import LinkError
 from ..wit import model as wm
 from ..component.abi import flatten_function, has_pointers, has_strings
-from ..wit.core_names import core_items, function_options, function_shapes, short_version
+from ..wit.core_names import (core_items, function_options, function_shapes, shape,
+                              short_version)
 from ..wit.encode import WorldEncoder
 from .builder import ComponentBuilder, ComponentScope
 from .adapters import MAIN_MODULE, inject_stack, realloc_via_memory_grow
@@ -151,7 +152,9 @@ def bind_imports(unit: CoreUnit, items_by_name: dict, world_name: str, links) ->
             raise LinkError(f"import `{imp.module}` `{imp.name}` must be a function",
                             path=unit.path)
         actual = type_at(unit.module, imp.desc, f"import `{imp.module}` `{imp.name}`")
-        if actual != item.signature:
+        if item.signature is None:      # (stream/future built-ins: Wasmtime checks the type)
+            item = item._replace(signature=actual)
+        elif actual != item.signature:
             raise LinkError(f"import `{imp.module}` `{imp.name}` has type "
                             f"{_signature_text(actual)}, but world `{world_name}` gives it "
                             f"{_signature_text(item.signature)}", path=unit.path)
@@ -517,7 +520,7 @@ class _Wrapper:
                         if opts.memory or opts.realloc:
                             slots.append((unit, x.module, x.name, item.signature, ("lower", x)))
                             continue
-                    elif item.role in ("async-lower", "builtin", "task-return") and \
+                    elif item.role in ("async-lower", "builtin", "task-return", "stream-op") and \
                             self._async_needs_memory(item):
                         slots.append((unit, x.module, x.name, item.signature, ("canon", x)))
                         continue
@@ -555,7 +558,7 @@ class _Wrapper:
                 func = self.imported_function(item)
                 provided[unit.tag, x.module, x.name] = b.canon(
                     cm.Lower(func, _options(opts, None, None, self.encoding)))
-            elif item.role in ("async-lower", "builtin", "task-return"):
+            elif item.role in ("async-lower", "builtin", "task-return", "stream-op"):
                 provided[unit.tag, x.module, x.name] = self._async_canon(unit, item, None)
             elif item.resource in self._exported_resource_ids:
                 resource = self.scope.named[item.resource]
@@ -657,6 +660,8 @@ class _Wrapper:
 
     # -- the async ABI's imports -----------------------------------------------------------------
     def _async_needs_memory(self, item) -> bool:
+        if item.role == "stream-op":
+            return item.builtin[1][1] in ("read", "write")
         if item.role == "builtin":
             return "memory" in item.builtin[1]
         if item.role == "task-return":
@@ -691,6 +696,21 @@ class _Wrapper:
             del opts
             return b.canon(cm.CanonBuiltin(0x09, (result, cm.CanonOptions(tuple(items)))))
         opcode, recipe = item.builtin
+        if item.role == "stream-op":
+            tid, op = recipe
+            type_index = self.enc.valtype(self.scope, tid)
+            if op in ("new", "drop-readable", "drop-writable"):
+                return b.canon(cm.CanonBuiltin(opcode, (type_index,)))
+            if op in ("cancel-read", "cancel-write"):
+                return b.canon(cm.CanonBuiltin(opcode, (type_index, False)))
+            payload = getattr(self.resolve.types[tid].kind, "type", None)
+            shapes = [] if payload is None else [shape(self.resolve, payload)]
+            opts = [cm.CanonOpt(OPT_MEMORY, memory)]
+            if op == "read" and any(has_pointers(t) for t in shapes):
+                opts.append(cm.CanonOpt(OPT_REALLOC, self.realloc_for_imports(unit)))
+            if any(has_strings(t) for t in shapes):
+                opts.append(cm.CanonOpt(STRING_OPTION[self.encoding]))
+            return b.canon(cm.CanonBuiltin(opcode, (type_index, cm.CanonOptions(tuple(opts)))))
         if not recipe:
             return b.canon(cm.CanonBuiltin(opcode, ()))
         if recipe[0] == "no-cancel":
