@@ -49,6 +49,18 @@ CONTEXT_SLOTS = {"__wasm_get_stack_pointer": (CONTEXT_GET, 0),
 TLS_BASE = {"__wasm_get_tls_base": "$get-tls-base", "__wasm_set_tls_base": "$set-tls-base"}
 
 
+def trap_module(signature: FuncType) -> bytes:
+    """Exports `trap`, a function of ``signature`` whose body is `unreachable`."""
+    from .._native.leb128 import encode_u32
+    from ..binary.encode import encode_name, encode_types
+
+    def section(sid, payload):
+        return bytes([sid]) + encode_u32(len(payload)) + payload
+    return (b"\0asm\x01\0\0\0" + section(1, encode_types([signature]))
+            + section(3, b"\x01\x00") + section(7, b"\x01" + encode_name("trap") + b"\x00\x00")
+            + section(10, b"\x01\x03\x00\x00\x0b"))
+
+
 def tls_base_module() -> bytes:
     """Exports `$get-tls-base` and `$set-tls-base` over one mutable i32 global."""
     from .._native.leb128 import encode_u32
@@ -317,6 +329,8 @@ class _Wrapper:
                              for i in core_items(resolve, world_id, a.scheme)
                              if i.direction == "export" and i.role in ("func", "post-return")]
         self.exports = bind_exports(self.units, export_items, world_name)
+        self.dead: set[tuple[str, str, str]] = set()     # (adapter, module, name) never reached
+        self._collect_adapter_garbage()
         self.b = ComponentBuilder()
         self.scope = ComponentScope(self.b)
         self.enc = WorldEncoder(resolve, world_id)
@@ -360,8 +374,41 @@ class _Wrapper:
             return Link("main", imp.name, "func", sig)
         return None
 
+    def _collect_adapter_garbage(self) -> None:
+        """An adapter's imports that nothing the component uses can reach are left out (their
+        interfaces are not imported; a trapping stub fills the slot), and an adapter nothing
+        uses is left out whole, as wit-component's adapter GC has it."""
+        from .reachability import live_functions
+        kept = [self.main]
+        for adapter in self.adapters:
+            roots = [name for module_name, name, link in
+                     (x for x in self.main.imports if not isinstance(x, Bound))
+                     if module_name == adapter.tag]
+            roots += [n for n, (u, i) in self.exports.items() if u is adapter]
+            if not roots:
+                continue                          # unused: the component does without it
+            roots += [n for n in ("cabi_import_realloc", "cabi_export_realloc")
+                      if n in adapter.exported]
+            try:
+                live = live_functions(adapter.module, adapter.data, roots)
+            except (ValueError, IndexError):
+                live = None                       # code we cannot walk: keep everything
+            kept.append(adapter)
+            if live is None:
+                continue
+            index = 0
+            for imp in adapter.module.imports:
+                if imp.kind != FUNC:
+                    continue
+                if index not in live:
+                    self.dead.add((adapter.tag, imp.module, imp.name))
+                index += 1
+        self.adapters = kept[1:]
+        self.units = kept
+
     def world_imports(self):
-        return [x for u in self.units for x in u.imports if isinstance(x, Bound)]
+        return [x for u in self.units for x in u.imports
+                if isinstance(x, Bound) and (u.tag, x.module, x.name) not in self.dead]
 
     # -- step 2: imports -------------------------------------------------------------------------
     def _iface_id(self, key) -> int:
@@ -513,6 +560,9 @@ class _Wrapper:
         direct = []                     # (unit, Bound) lowered before any instance exists
         for unit in self.units:
             for x in unit.imports:
+                if isinstance(x, Bound) and (unit.tag, x.module, x.name) in self.dead:
+                    provided[unit.tag, x.module, x.name] = self.trap_stub(x.item.signature)
+                    continue
                 if isinstance(x, Bound):
                     item = x.item
                     if item.role == "func":
@@ -739,6 +789,16 @@ class _Wrapper:
                         out.append((tid, dtors.get(tid)))
         self._exported_resource_ids = {tid for tid, _ in out}
         return out
+
+    def trap_stub(self, signature: FuncType) -> int:
+        """A core function of ``signature`` that traps: what a dead adapter import gets."""
+        if not hasattr(self, "_stubs"):
+            self._stubs = {}
+        if signature not in self._stubs:
+            module = self.b.core_module(trap_module(signature))
+            instance = self.b.core_instantiate(module, [])
+            self._stubs[signature] = self.b.alias_core_export(instance, "trap", "core func")
+        return self._stubs[signature]
 
     def _memory_needed(self, slots) -> bool:
         for u in self.adapters:
