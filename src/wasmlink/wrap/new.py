@@ -21,6 +21,7 @@ core modules instantiated alongside: see adapters.py.
 """
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 from .. import __version__
@@ -156,7 +157,7 @@ def bind_imports(unit: CoreUnit, items_by_name: dict, world_name: str, links) ->
             unit.imports.append((imp.module, imp.name, link))
             continue
         item = _compatible_version(items_by_name, imp.module, imp.name) or \
-            items_by_name.get((imp.module, imp.name))
+            items_by_name.get((imp.module, imp.name)) or _unit_async_item(imp)
         if item is None:
             raise LinkError(f"module imports `{imp.module}` `{imp.name}`, which world "
                             f"`{world_name}` does not define", path=unit.path)
@@ -171,6 +172,22 @@ def bind_imports(unit: CoreUnit, items_by_name: dict, world_name: str, links) ->
                             f"{_signature_text(actual)}, but world `{world_name}` gives it "
                             f"{_signature_text(item.signature)}", path=unit.path)
         unit.imports.append(Bound(imp.module, imp.name, item))
+
+
+UNIT_ASYNC = re.compile(r"^\[(future|stream)-(new|read|write|cancel-read|cancel-write|"
+                        r"drop-readable|drop-writable)-unit\]")
+
+
+def _unit_async_item(imp):
+    """`[future-read-unit]...`: a built-in on `future`/`stream` without a payload, a type the
+    component defines for it (no world function names it)."""
+    m = UNIT_ASYNC.match(imp.name)
+    if m is None or imp.kind != FUNC:
+        return None
+    from ..wit.core_names import STREAM_BASE, STREAM_OPS, CoreItem
+    kind, op = m.groups()
+    return CoreItem("import", imp.module, imp.name, "func", None, "stream-op", None, None,
+                    optional=True, builtin=(STREAM_BASE[kind] + STREAM_OPS[op], (kind, op)))
 
 
 def _version_tuple(module: str) -> tuple:
@@ -748,12 +765,21 @@ class _Wrapper:
         opcode, recipe = item.builtin
         if item.role == "stream-op":
             tid, op = recipe
-            type_index = self.enc.valtype(self.scope, tid)
+            if isinstance(tid, str):            # a payload-less future or stream
+                if not hasattr(self, "_unit_types"):
+                    self._unit_types = {}
+                if tid not in self._unit_types:
+                    t = cm.FutureType(None) if tid == "future" else cm.StreamType(None)
+                    self._unit_types[tid] = b.type(t)
+                type_index = self._unit_types[tid]
+                tid = None
+            else:
+                type_index = self.enc.valtype(self.scope, tid)
             if op in ("new", "drop-readable", "drop-writable"):
                 return b.canon(cm.CanonBuiltin(opcode, (type_index,)))
             if op in ("cancel-read", "cancel-write"):
                 return b.canon(cm.CanonBuiltin(opcode, (type_index, False)))
-            payload = getattr(self.resolve.types[tid].kind, "type", None)
+            payload = None if tid is None else getattr(self.resolve.types[tid].kind, "type", None)
             shapes = [] if payload is None else [shape(self.resolve, payload)]
             opts = [cm.CanonOpt(OPT_MEMORY, memory)]
             if op == "read" and any(has_pointers(t) for t in shapes):
