@@ -128,11 +128,40 @@ class Link(NamedTuple):
     signature: FuncType | None
 
 
+DEDUP_MARK = "[duplicate-"
+
+
+def rename_duplicate_imports(data):
+    """A component may not contain a core module importing one name twice: the repeats are
+    renamed `NAME[duplicate-K]` (nothing is renumbered; the component passes the same function
+    under each name)."""
+    from .._native.leb128 import encode_u32
+    from ..binary.encode import encode_import_desc, encode_name
+    module = Module(data, 0, len(data))
+    seen: dict = {}
+    renamed = []
+    changed = False
+    for imp in module.imports:
+        key = (imp.module, imp.name)
+        seen[key] = seen.get(key, 0) + 1
+        name = imp.name if seen[key] == 1 else f"{imp.name}{DEDUP_MARK}{seen[key] - 1}]"
+        changed |= name != imp.name
+        renamed.append(encode_name(imp.module) + encode_name(name) + bytes([imp.kind])
+                       + encode_import_desc(imp.kind, imp.desc))
+    if not changed:
+        return data
+    section = module.section(2)
+    payload = encode_u32(len(renamed)) + b"".join(renamed)
+    return (bytes(data[:section.start]) + b"\x02" + encode_u32(len(payload)) + payload
+            + bytes(data[section.end:]))
+
+
 class CoreUnit:
     """One core module of the component: the main module or an adapter."""
 
     def __init__(self, tag: str, data, path: str, adapter: bool):
         self.tag, self.path, self.adapter = tag, path, adapter
+        data = rename_duplicate_imports(data)
         self.data = data
         self.module = Module(data, 0, len(data), path=path)
         self.scheme = "standard" if _uses_standard_names(self.module) else "legacy"
@@ -152,9 +181,11 @@ def bind_imports(unit: CoreUnit, items_by_name: dict, world_name: str, links) ->
     signature the world gives it) or, through ``links(unit, import)``, another module's
     export."""
     for imp in unit.module.imports:
+        renamed = imp.name                  # a repeat renamed NAME[duplicate-K]: NAME's item
+        imp = imp._replace(name=imp.name.split(DEDUP_MARK)[0])
         link = links(unit, imp)
         if link is not None:
-            unit.imports.append((imp.module, imp.name, link))
+            unit.imports.append((imp.module, renamed, link))
             continue
         item = _compatible_version(items_by_name, imp.module, imp.name) or \
             items_by_name.get((imp.module, imp.name)) or _unit_async_item(imp)
@@ -171,7 +202,7 @@ def bind_imports(unit: CoreUnit, items_by_name: dict, world_name: str, links) ->
             raise LinkError(f"import `{imp.module}` `{imp.name}` has type "
                             f"{_signature_text(actual)}, but world `{world_name}` gives it "
                             f"{_signature_text(item.signature)}", path=unit.path)
-        unit.imports.append(Bound(imp.module, imp.name, item))
+        unit.imports.append(Bound(imp.module, renamed, item))
 
 
 UNIT_ASYNC = re.compile(r"^\[(future|stream)-(new|read|write|cancel-read|cancel-write|"
@@ -839,7 +870,10 @@ class _Wrapper:
         module's `cabi_realloc`, an adapter's `cabi_import_realloc`."""
         if unit.tag in self.reallocs:
             return self.reallocs[unit.tag]
-        name = "cabi_import_realloc" if unit.adapter else self._main_realloc_name()
+        if unit.adapter or "cabi_import_realloc" in unit.exported:
+            name = "cabi_import_realloc"   # (a module may keep separate import/export reallocs)
+        else:
+            name = self._main_realloc_name()
         if name is None or name not in unit.exported:
             raise LinkError(f"module does not export `{name or 'cabi_realloc'}`, which its "
                             f"imports need (they return lists or strings)", path=unit.path)
@@ -864,6 +898,11 @@ class _Wrapper:
                 name = "cabi_export_realloc" if "cabi_export_realloc" in owner.exported else \
                     "cabi_import_realloc"
                 realloc = b.alias_core_export(owner.instance, name, "core func")
+            elif "cabi_export_realloc" in owner.exported:
+                if "export-realloc" not in self.reallocs:
+                    self.reallocs["export-realloc"] = b.alias_core_export(
+                        owner.instance, "cabi_export_realloc", "core func")
+                realloc = self.reallocs["export-realloc"]
             else:
                 if self._main_realloc_name() is None:
                     raise LinkError(f"module does not export `cabi_realloc`, which "
