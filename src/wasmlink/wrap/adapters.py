@@ -139,3 +139,25 @@ def realloc_via_memory_grow() -> bytes:
     out += _section(7, encode_u32(1) + encode_name("cabi_realloc") + b"\x00\x00")
     out += _section(10, b"\x01" + encode_u32(len(code)) + code)
     return bytes(out)
+
+
+def blank_dead_functions(data, live: set[int]) -> bytes:
+    """The module with the body of every function outside ``live`` (indexes, imports first)
+    replaced by `unreachable`: nothing is renumbered, dead code stops referring to what the
+    component leaves out (or to a memory an adapter never gets), and the adapter shrinks."""
+    data = bytes(data)
+    module = Module(data, 0, len(data))
+    code = module.code
+    if code is None:
+        return data
+    n_imported = sum(1 for i in module.imports if i.kind == FUNC)
+    trap = encode_u32(3) + b"\x00\x00\x0b"          # no locals, unreachable, end
+    entries = []
+    for i in range(len(code.entries)):
+        if n_imported + i in live:
+            entries.append(data[code.entries[i]:code.bodies[i] + code.sizes[i]])
+        else:
+            entries.append(trap)
+    section = module.section(10)
+    payload = encode_u32(len(entries)) + b"".join(entries)
+    return data[:section.start] + _section(10, payload) + data[section.end:]

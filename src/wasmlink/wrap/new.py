@@ -38,7 +38,7 @@ from ..wit.core_names import (core_items, function_options, function_shapes, sha
                               short_version)
 from ..wit.encode import WorldEncoder
 from .builder import ComponentBuilder, ComponentScope
-from .adapters import MAIN_MODULE, inject_stack, realloc_via_memory_grow
+from .adapters import MAIN_MODULE, blank_dead_functions, inject_stack, realloc_via_memory_grow
 from .shims import fixup_module, shim_module
 
 STRING_OPTION = {"utf8": 0x00, "utf16": 0x01, "compact-utf16": 0x02}
@@ -442,6 +442,7 @@ class _Wrapper:
             except (ValueError, IndexError):
                 live = None                       # code we cannot walk: keep everything
             kept.append(adapter)
+            adapter.live = live
             if live is None:
                 continue
             index = 0
@@ -600,6 +601,8 @@ class _Wrapper:
             chunks = strip_component_types(unit.module, unit.data)
             data = b"".join(bytes(c) for c in chunks)
             if unit.adapter:
+                if getattr(unit, "live", None) is not None:
+                    data = blank_dead_functions(data, unit.live)
                 data = inject_stack(data)
             modules[unit.tag] = b.core_module(data)
         # what each import becomes: lowered now, or a shim slot filled after instantiation
