@@ -82,7 +82,8 @@ def run_case(name: str) -> tuple[bool, str]:
         module = embedded(d, d / "module.wat")
         adapters = []
         for wat in sorted(d.glob("adapt-*.wat")):
-            adapter_name = wat.stem[len("adapt-"):]
+            named = re.search(r"^;; module name: (\S+)", wat.read_text(), re.M)
+            adapter_name = named.group(1) if named else wat.stem[len("adapt-"):]
             adapters.append((adapter_name, embedded(d, wat, wat.with_suffix(".wit")), str(wat)))
         component = new_component(module, path="module.wasm", adapters=adapters,
                                   realloc_via_memory_grow=opts.get("realloc-via-memory-grow")

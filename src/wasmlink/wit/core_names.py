@@ -130,6 +130,8 @@ ASYNC_BUILTINS = {
     "[error-context-drop]": (0x1E, (), FuncType((I32,), ())),
     "[context-get-0]": (0x0A, ("i32", 0), FuncType((), (I32,))),
     "[context-set-0]": (0x0B, ("i32", 0), FuncType((I32,), ())),
+    "[context-get-1]": (0x0A, ("i32", 1), FuncType((), (I32,))),
+    "[context-set-1]": (0x0B, ("i32", 1), FuncType((I32,), ())),
 }
 for _enc in ("utf8", "utf16", "latin1+utf16"):
     ASYNC_BUILTINS[f"[error-context-new-{_enc}]"] = (0x1C, ("options", "memory", _enc),
