@@ -74,6 +74,10 @@ class ComponentBuilder:
         self._item(cm.AliasSection, cm.AliasOuter(sort, count, index))
         return self._next(sort)
 
+    def core_type(self, t) -> int:
+        self._item(cm.CoreTypeSection, t)
+        return self._next("core type")
+
     def type(self, t) -> int:
         self._item(cm.TypeSection, t)
         return self._next("type")

@@ -761,6 +761,8 @@ class _Wrapper:
 
     # -- the async ABI's imports -----------------------------------------------------------------
     def _async_needs_memory(self, item) -> bool:
+        if item.role == "builtin" and "table" in item.builtin[1]:
+            return True                 # the module's table: after it is instantiated
         if item.role == "stream-op":
             return item.builtin[1][1] in ("read", "write")
         if item.role == "builtin":
@@ -823,6 +825,11 @@ class _Wrapper:
             return b.canon(cm.CanonBuiltin(opcode, (type_index, cm.CanonOptions(tuple(opts)))))
         if not recipe:
             return b.canon(cm.CanonBuiltin(opcode, ()))
+        if recipe[0] == "thread-start":      # thread.new-indirect: start type, module's table
+            start_type = b.core_type(FuncType((I32,), ()))
+            table = b.alias_core_export(self.main.instance, "__indirect_function_table",
+                                        "core table")
+            return b.canon(cm.CanonBuiltin(opcode, (start_type, table)))
         if recipe[0] == "no-cancel":
             immediates = (False,) + ((memory,) if "memory" in recipe else ())
         elif recipe[0] == "sync":
