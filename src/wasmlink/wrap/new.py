@@ -62,21 +62,23 @@ def trap_module(signature: FuncType) -> bytes:
             + section(10, b"\x01\x03\x00\x00\x0b"))
 
 
-def tls_base_module() -> bytes:
-    """Exports `$get-tls-base` and `$set-tls-base` over one mutable i32 global."""
+def tls_base_module(width: int = I32) -> bytes:
+    """Exports `$get-tls-base` and `$set-tls-base` over one mutable global of ``width``
+    (i32, or i64 for wasm64)."""
     from .._native.leb128 import encode_u32
     from ..binary.encode import encode_name, encode_types
 
     def section(sid, payload):
         return bytes([sid]) + encode_u32(len(payload)) + payload
-    types = encode_types([FuncType((), (I32,)), FuncType((I32,), ())])
+    types = encode_types([FuncType((), (width,)), FuncType((width,), ())])
     exports = (b"\x02" + encode_name("$get-tls-base") + b"\x00\x00"
                + encode_name("$set-tls-base") + b"\x00\x01")
     get_body = b"\x00\x23\x00\x0b"                  # global.get 0
     set_body = b"\x00\x20\x00\x24\x00\x0b"          # local.get 0, global.set 0
     code = b"\x02" + encode_u32(len(get_body)) + get_body + encode_u32(len(set_body)) + set_body
     return (b"\0asm\x01\0\0\0" + section(1, types) + section(3, b"\x02\x00\x01")
-            + section(6, b"\x01\x7f\x01\x41\x00\x0b") + section(7, exports)
+            + section(6, bytes([1, width, 1, 0x41 if width == I32 else 0x42, 0, 0x0b]))
+            + section(7, exports)
             + section(10, code))
 
 
@@ -400,12 +402,15 @@ class _Wrapper:
         if unit.adapter and imp.module == "env" and imp.kind == MEMORY and imp.name == "memory":
             return Link("main", "memory", "memory", None)
         if imp.module == "env" and imp.name in TLS_BASE and imp.kind == FUNC:
-            return Link("tls-base", TLS_BASE[imp.name], "func", None)
+            sig = type_at(unit.module, imp.desc, f"import `{imp.module}` `{imp.name}`")
+            return Link("tls-base", TLS_BASE[imp.name], "func", (sig.results or sig.params)[0])
         if imp.module == "env" and imp.name in CONTEXT_SLOTS and imp.kind == FUNC:
             # wasm-ld's thread-context symbols: the component's context slots 0 (stack
             # pointer) and 1 (TLS base), through canon context.get/set
             op, slot = CONTEXT_SLOTS[imp.name]
-            return Link("builtin", imp.name, "func", (op, slot))
+            sig = type_at(unit.module, imp.desc, f"import `{imp.module}` `{imp.name}`")
+            width = (sig.results or sig.params or (I32,))[0]      # i64 for wasm64
+            return Link("builtin", imp.name, "func", (op, slot, width))
         if not unit.adapter and imp.kind == MEMORY:
             # a module that imports its memory gets one the component defines for it
             if self.imported_memory is not None:
@@ -699,13 +704,13 @@ class _Wrapper:
                     if link.provider == "tls-base":
                         if self.tls_instance is None:
                             self.tls_instance = b.core_instantiate(
-                                b.core_module(tls_base_module()), [])
+                                b.core_module(tls_base_module(link.signature)), [])
                         exports.append((name, "core func", b.alias_core_export(
                             self.tls_instance, link.export, "core func")))
                     elif link.provider == "builtin":
-                        op, slot = link.signature
+                        op, slot, width = link.signature
                         exports.append((name, "core func", b.canon(
-                            cm.CanonBuiltin(op, (I32, slot)))))
+                            cm.CanonBuiltin(op, (width, slot)))))
                     elif link.kind == "memory":
                         exports.append((name, "core memory", memory))
                     elif link.provider == "memory.grow":
