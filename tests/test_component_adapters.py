@@ -156,3 +156,36 @@ def test_an_import_the_adapter_does_not_export_is_named(tmp_path):
     assert proc.returncode == 1
     assert "module imports `wasi_snapshot_preview1` `no_such_call`, which adapter " \
            "`wasi_snapshot_preview1` does not export" in proc.stderr
+
+
+def test_a_module_carrying_two_worlds_gets_their_union(tmp_path):
+    """Two bindings objects in one link leave two component-type sections; `component new`
+    merges them: the counter world's exports and a second world's import and export."""
+    (tmp_path / "extra.wit").write_text(
+        "package my:extra@0.1.0;\n\nworld extra {\n  import tick: func() -> u32;\n"
+        "  export ticks: func() -> u32;\n}\n")
+    (tmp_path / "extra.c").write_text(
+        '__attribute__((import_module("$root"), import_name("tick"))) unsigned tick(void);\n'
+        '__attribute__((export_name("ticks"))) unsigned ticks(void) { return tick() + tick(); }\n')
+    objects = []
+    for wit, name in ((TESTS / "components" / "counter.wit", "counter"),
+                      (tmp_path / "extra.wit", "extra")):
+        obj = tmp_path / f"{name}_component_type.o"
+        run([WASMLINK, "component", "embed", wit, "--object", obj])
+        objects.append(obj)
+    module = tmp_path / "both.wasm"
+    run([CLANG, *CLANG_ARGS, "-O2", "-mexec-model=reactor", f"-fuse-ld={WASMLINK_LD}",
+         TESTS / "components" / "counter.c", tmp_path / "extra.c", *objects, "-o", module])
+    component = tmp_path / "both.component.wasm"
+    run([WASMLINK, "component", "new", module, "--adapt", f"wasi_snapshot_preview1={REACTOR}",
+         "-o", component])
+    store, out = wasi_store()
+    linker = wc.Linker(ENGINE)
+    linker.add_wasip2()
+    with linker.root() as root:
+        root.add_func("tick", lambda _: 20)
+    instance = linker.instantiate(store, wc.Component.from_file(ENGINE, str(component)))
+    ticks = instance.get_func(store, "ticks")
+    assert ticks(store) == 40
+    bump = instance.get_func(store, "bump")
+    assert bump(store, 5) == 5
