@@ -588,7 +588,11 @@ def scan_relocations(ctx: Context) -> None:
             found = ctx.chunk_relocations(chunk)
             if found is None:
                 continue
-            for t, i in zip(*found):
+            if chunk.kind == "custom" and not dynamic and \
+                    not CUSTOM_RELEVANT.intersection(found[0]):
+                continue        # debug sections: offsets and addresses, nothing to scan
+            # each (type, symbol) once, in first-use order (which numbers types and slots)
+            for t, i in dict.fromkeys(zip(*found)):
                 if t == TYPE_INDEX_LEB:
                     # types are numbered in the order call_indirect first needs them
                     if not file.type_used[i]:
@@ -608,6 +612,8 @@ def scan_relocations(ctx: Context) -> None:
 
 
 GOT_TYPES = {7, 13}          # GLOBAL_INDEX_LEB/I32: against a function or data symbol, its GOT entry
+# what a custom section's relocations can need of the scan (debug info has none of these)
+CUSTOM_RELEVANT = frozenset(TABLE_INDEX_TYPES) | GOT_TYPES | {TYPE_INDEX_LEB}
 
 
 def report_undefined(ctx: Context, file, sym: Symbol) -> None:

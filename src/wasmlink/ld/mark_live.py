@@ -98,7 +98,7 @@ def mark_live(ctx) -> None:
             continue
         types, indexes = relocs
         symbols = file.symbols
-        for t, i in zip(types, indexes):
+        for t, i in dict.fromkeys(zip(types, indexes)):       # each (type, symbol) once
             if t == TYPE_INDEX_LEB:
                 continue
             sym = symbols[i]
