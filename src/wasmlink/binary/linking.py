@@ -388,11 +388,15 @@ def section_contents(result, row: int) -> tuple[int, int]:
     return result.section_payload[row], result.section_size[row]
 
 
-def read_linking(data, result, unit: int = 0, *, external_name=None) -> LinkingSection | None:
-    """The ``linking`` section of one unit of a ScanResult, or None if it has none."""
+def read_linking(data, result, unit: int = 0, *, external_name=None,
+                 names=None) -> LinkingSection | None:
+    """The ``linking`` section of one unit of a ScanResult, or None if it has none.
+    ``names``: the unit's section names by position, when the caller has decoded them."""
     found = None
-    for row in unit_rows(result, unit):
-        if _custom_name(data, result, row) == "linking":
+    rows = unit_rows(result, unit)
+    for position, row in enumerate(rows):
+        name = names[position] if names is not None else _custom_name(data, result, row)
+        if name == "linking":
             if found is not None:
                 raise ParseError("repeated linking section", result.section_start[row],
                                  context="section linking")
@@ -402,7 +406,7 @@ def read_linking(data, result, unit: int = 0, *, external_name=None) -> LinkingS
 
 
 def read_relocs(data, result, unit: int = 0, *, symbols: SymbolTable | None = None,
-                check_offsets: bool = True) -> list[RelocSection]:
+                check_offsets: bool = True, names=None) -> list[RelocSection]:
     """Every ``reloc.*`` section of one unit, in file order.
 
     The target index must name a code, data or custom section before the reloc section. With
@@ -413,7 +417,7 @@ def read_relocs(data, result, unit: int = 0, *, symbols: SymbolTable | None = No
     rows = unit_rows(result, unit)
     out = []
     for position, row in enumerate(rows):
-        name = _custom_name(data, result, row)
+        name = names[position] if names is not None else _custom_name(data, result, row)
         if name is None or not name.startswith("reloc."):
             continue
         start, size = section_contents(result, row)

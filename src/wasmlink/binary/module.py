@@ -54,9 +54,11 @@ class Section(NamedTuple):
 def unit_rows(result, unit: int = 0) -> list[int]:
     """Rows of a native ScanResult that belong to ``unit`` itself. A component's rows interleave
     with those of the units nested in it, so walk from its first row until all are found."""
-    rows = []
     i = result.unit_first_section[unit]
     wanted = result.unit_section_count[unit]
+    if result.unit_count == 1:          # a lone module: its rows are consecutive
+        return list(range(i, i + wanted))
+    rows = []
     while len(rows) < wanted:
         if result.section_unit[i] == unit:
             rows.append(i)
@@ -222,10 +224,15 @@ class Module:
             from .linking import read_linking
             try:
                 self._linking = read_linking(self.data, self.scan_result,
-                                             external_name=self.external_name)
+                                             external_name=self.external_name,
+                                             names=self._row_names())
             except ParseError as e:
                 raise e.in_file(self.path) if self.path else e
         return self._linking
+
+    def _row_names(self) -> list:
+        """Custom section names per section row (None for standard sections), as decoded."""
+        return [s.name for s in self.sections]
 
     def relocations(self) -> list:
         """Every ``reloc.*`` section (RelocSection), checked against the symbol table."""
@@ -233,7 +240,8 @@ class Module:
         linking = self.linking()
         try:
             return read_relocs(self.data, self.scan_result,
-                               symbols=linking.symbols if linking else None)
+                               symbols=linking.symbols if linking else None,
+                               names=self._row_names())
         except ParseError as e:
             raise e.in_file(self.path) if self.path else e
 
