@@ -1,0 +1,191 @@
+"""Reading the input libraries: what each one asks of the linker and what it offers.
+
+One pass over each library's imports and exports sorts them into the families the dynamic
+linking convention defines (tool-conventions DynamicLinking.md):
+
+- ``env`` resources the main module provides (memory, table, stack pointer, this library's
+  ``__memory_base``/``__table_base``);
+- ``env`` functions and tags, resolved against other libraries' exports;
+- ``GOT.mem`` and ``GOT.func`` globals: addresses of data and functions, filled in by the init
+  module (``__heap_base``, ``__heap_end``, ``__stack_high``, ``__stack_low`` come from main);
+- everything else is the library's world: the component layer lowers it.
+
+Exports are keyed by (name, kind, type) as wit-component does, so a symbol only resolves to a
+definition of the same type. The lifecycle exports (``__wasm_apply_data_relocs``,
+``__wasm_call_ctors``, ``_initialize``, ``_start``, ``__wasm_set_libraries``) are flags, not
+symbols. A module without ``dylink.0`` is accepted with wit-component's defaults (no memory or
+table, alignment 2^1).
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from ..binary.dylink import (
+    LEGACY_SECTION_NAME, SECTION_NAME, MemInfo, decode_dylink, decode_legacy_dylink,
+)
+from ..binary.linking import WASM_SYM_BINDING_WEAK
+from ..binary.module import Module
+from ..binary.types import FUNC, GLOBAL, I32, MEMORY, TABLE, TAG, FuncType, GlobalType
+from ..binary.types import valtype_name
+from ..errors import LinkError, ParseError
+
+ENV = "env"
+GOT_MEM = "GOT.mem"
+GOT_FUNC = "GOT.func"
+
+# env globals the main module provides under the same name
+MAIN_ENV_GLOBALS = ("__stack_pointer", "__init_stack_pointer", "__asyncify_state",
+                    "__asyncify_data")
+# GOT.mem entries the main module provides itself rather than a library
+MAIN_GOT_MEM = ("__heap_base", "__heap_end", "__stack_high", "__stack_low")
+LIFECYCLE_EXPORTS = ("__wasm_apply_data_relocs", "__wasm_call_ctors", "_initialize", "_start",
+                     "__wasm_set_libraries")
+DEFAULT_MEM_INFO = MemInfo(0, 1, 0, 1)
+ADDRESS = GlobalType(I32, False)       # how a library exports a data symbol's address
+
+
+class SymbolKey(NamedTuple):
+    """An export as symbol resolution sees it: same name and same type."""
+    name: str
+    kind: int          # FUNC, GLOBAL or TAG
+    type: object       # FuncType (functions, tags) or GlobalType
+
+    def __str__(self) -> str:
+        if self.kind == GLOBAL:
+            t = self.type
+            return f"{self.name} (global {'mut ' if t.mutable else ''}{_valtype(t.valtype)})"
+        what = "tag" if self.kind == TAG else "function"
+        return f"{self.name} ({what} {_signature(self.type)})"
+
+
+def _valtype(t) -> str:
+    return valtype_name(t).upper()
+
+
+def _signature(t: FuncType) -> str:
+    return (f"[{', '.join(map(_valtype, t.params))}] -> "
+            f"[{', '.join(map(_valtype, t.results))}]")
+
+
+class Library:
+    """One input library, sorted into what it imports and exports."""
+
+    def __init__(self, name: str, data: bytes, path: str | None, dl_openable: bool):
+        self.name = name
+        self.path = path
+        self.dl_openable = dl_openable
+        self.module = module = Module(data, path=path)
+        self.mem_info = DEFAULT_MEM_INFO
+        self.needed: list[str] = []
+        import_flags: dict[tuple[str, str], int] = {}
+        self.export_flags: dict[str, int] = {}
+        section = module.custom(SECTION_NAME)
+        legacy = module.custom(LEGACY_SECTION_NAME)
+        try:
+            if section is not None:
+                dylink = decode_dylink(module.data, section.contents,
+                                       section.end - section.contents)
+            elif legacy is not None:
+                dylink = decode_legacy_dylink(module.data, legacy.contents,
+                                              legacy.end - legacy.contents)
+            else:
+                dylink = None
+        except ParseError as e:
+            raise e.in_file(path or name)
+        if dylink is not None:
+            self.mem_info = dylink.mem_info or MemInfo()
+            self.needed = list(dylink.needed)
+            import_flags = {(i.module, i.field): i.flags for i in dylink.import_info}
+            self.export_flags = {e.name: e.flags for e in dylink.export_info}
+        self.import_flags = import_flags
+
+        types = module.types
+        self.env_functions: dict[str, tuple[FuncType, int]] = {}   # name -> (type, flags)
+        self.env_tags: dict[str, FuncType] = {}
+        self.got_mem: list[str] = []          # addresses the init module computes
+        self.got_func: list[str] = []         # functions needing a table slot
+        func_types, global_types, tag_types = [], [], []
+        for imp in module.imports:
+            if imp.kind == FUNC:
+                func_types.append(types[imp.desc])
+            elif imp.kind == GLOBAL:
+                global_types.append(imp.desc)
+            elif imp.kind == TAG:
+                tag_types.append(types[imp.desc.type_index])
+            self._classify_import(imp, types)
+        self.got_mem.sort()
+        self.got_func.sort()
+        func_types += [types[t] for t in module.functions]
+        global_types += [g.type for g in module.globals]
+        tag_types += [types[t.type_index] for t in module.tags]
+
+        self.lifecycle: set[str] = set()
+        self.exports: dict[str, SymbolKey] = {}
+        for exp in module.exports:
+            if exp.name in LIFECYCLE_EXPORTS:
+                self.lifecycle.add(exp.name)
+            elif exp.kind == FUNC:
+                self.exports[exp.name] = SymbolKey(exp.name, FUNC, func_types[exp.index])
+            elif exp.kind == GLOBAL:
+                self.exports[exp.name] = SymbolKey(exp.name, GLOBAL, global_types[exp.index])
+            elif exp.kind == TAG:
+                self.exports[exp.name] = SymbolKey(exp.name, TAG, tag_types[exp.index])
+            # memories and tables are not symbols: a library that exports one keeps it
+        if "__wasm_call_ctors" in self.lifecycle and "_initialize" in self.lifecycle:
+            raise LinkError(f"library {name} exports both `__wasm_call_ctors` and "
+                            "`_initialize`; expected at most one of the two")
+
+    def _classify_import(self, imp, types) -> None:
+        where = f"{imp.module}.{imp.name}"
+        if imp.module == ENV:
+            if imp.name == "memory":
+                self._expect(imp.kind == MEMORY, where, "a memory")
+            elif imp.name == "__indirect_function_table":
+                self._expect(imp.kind == TABLE and imp.desc.element == 0x70
+                             and imp.desc.limits.maximum is None, where,
+                             "a funcref table without maximum")
+            elif imp.name in MAIN_ENV_GLOBALS or imp.name in ("__memory_base",
+                                                               "__table_base"):
+                self._expect(imp.kind == GLOBAL and imp.desc.valtype == I32, where, "an i32 global")
+            elif imp.kind == FUNC:
+                self.env_functions[imp.name] = (types[imp.desc],
+                                                self.import_flags.get((ENV, imp.name), 0))
+            elif imp.kind == TAG:
+                self.env_tags[imp.name] = types[imp.desc.type_index]
+            else:
+                self._expect(False, where, "a function or tag")
+        elif imp.module in (GOT_MEM, GOT_FUNC):
+            self._expect(imp.kind == GLOBAL and imp.desc.valtype == I32, where, "an i32 global")
+            if imp.module == GOT_FUNC:
+                self.got_func.append(imp.name)
+            elif imp.name not in MAIN_GOT_MEM:
+                self.got_mem.append(imp.name)
+        # any other module: the library's world, lowered by the component layer
+
+    def _expect(self, ok: bool, where: str, what: str) -> None:
+        if not ok:
+            raise LinkError(f"library {self.name}: import {where} must be {what}")
+
+    def is_weak(self, module: str, name: str) -> bool:
+        """Whether import info marks the symbol weak; wasm-ld files a weak function or data
+        symbol under "env" even when only its address (GOT.func, GOT.mem) is imported."""
+        flags = self.import_flags.get((module, name), 0) | self.import_flags.get((ENV, name), 0)
+        return bool(flags & WASM_SYM_BINDING_WEAK)
+
+    def __repr__(self) -> str:
+        return f"Library({self.name!r})"
+
+
+def read_libraries(libraries, dl_openable) -> list[Library]:
+    """Library objects for the (name, bytes, path) inputs, in input order."""
+    dl = set(dl_openable)
+    names = [name for name, _, _ in libraries]
+    seen = set()
+    for name in names:
+        if name in seen:
+            raise LinkError(f"duplicate library name {name}")
+        seen.add(name)
+    unknown = sorted(dl - seen)
+    if unknown:
+        raise LinkError(f"dl-openable libraries not among the inputs: {', '.join(unknown)}")
+    return [Library(name, data, path, name in dl) for name, data, path in libraries]

@@ -1,0 +1,112 @@
+"""``plan_link``: the passes of shared-everything dynamic linking, and the plan they produce.
+
+The component layer (``wasmlink component link``) turns a LinkPlan into a component: it
+instantiates ``main_module``, then each library in ``order`` with its imports taken as
+``wiring`` says, then ``init_module`` with ``init_wiring``. Nothing here knows about components;
+a plan can as well be run with a core-wasm engine alone (tests/support/dynlink_run.py does).
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from ..errors import LinkError, UnsupportedError
+from .init_module import MAIN, make_init_module
+from .libraries import (
+    ENV, GOT_FUNC, GOT_MEM, MAIN_ENV_GLOBALS, MAIN_GOT_MEM, Library, read_libraries,
+)
+from .main_module import lay_out, make_main_module, stub_export
+from .resolve import STUBS, Resolution, check_needed, resolve
+
+DEFAULT_STACK_SIZE = 1 << 20
+
+
+class Source(NamedTuple):
+    """Where an import comes from.
+
+    kind "main": the main module's export ``name``; "library": ``library``'s export ``name``;
+    "world": nothing here provides it (the component layer lowers the world function ``name``
+    of the import's module); "stub": a trapping function, the main module's export ``name``."""
+    kind: str
+    name: str | None
+    library: str | None = None
+
+
+class LinkPlan(NamedTuple):
+    main_module: bytes
+    order: list[str]
+    wiring: dict[str, dict[tuple[str, str], Source]]
+    init_module: bytes
+    init_wiring: dict[tuple[str, str], Source]
+    warnings: list[str]
+
+
+def plan_link(libraries, *, dl_openable=(), stack_size: int = DEFAULT_STACK_SIZE,
+              stub_missing_functions: bool = False, use_built_in_libdl: bool = False) -> LinkPlan:
+    """Plan the shared-everything link of ``libraries``, a list of (name, bytes, path).
+
+    Raises LinkError for what cannot be linked (missing libraries or symbols, ...) and
+    ParseError for malformed libraries."""
+    if stack_size <= 0 or stack_size % 16:
+        raise LinkError(f"stack size {stack_size} must be a positive multiple of 16")
+    libraries = list(libraries)
+    if use_built_in_libdl:
+        # wit-component links its own libdl.so (dlopen/dlsym over the lookup table); ours is
+        # not written yet
+        raise UnsupportedError("the built-in libdl (use_built_in_libdl) is not implemented")
+    libs = read_libraries(libraries, dl_openable)   # dylink.0, imports, exports
+    check_needed(libs)                               # every needed library is an input
+    res = resolve(libs, stub_missing_functions)      # providers, stubs, order, trampolines
+    lay = lay_out(libs, res, stack_size)             # memory/table bases, slots, dlopen table
+    main = make_main_module(libs, res, lay, stack_size)
+    init, init_imports = make_init_module(libs, res, lay)
+    by_name = {lib.name: lib for lib in libs}
+    wiring = {name: wire_library(by_name[name], res) for name in res.order}
+    init_wiring = {(module, name): (Source("main", name) if module == MAIN
+                                    else Source("library", name, module))
+                   for module, name in init_imports}
+    return LinkPlan(main, list(res.order), wiring, init, init_wiring, list(res.warnings))
+
+
+def wire_library(lib: Library, res: Resolution) -> dict[tuple[str, str], Source]:
+    """Every import of ``lib`` and its Source."""
+    before = set(res.order[:res.order.index(lib.name)])
+    trampolined = {t.name for t in res.trampolines}
+    out = {}
+    for imp in lib.module.imports:
+        key = (imp.module, imp.name)
+        if imp.module == ENV:
+            out[key] = _wire_env(lib, imp, res, before, trampolined)
+        elif imp.module == GOT_MEM:
+            out[key] = Source("main", imp.name if imp.name in MAIN_GOT_MEM
+                              else f"{lib.name}:{imp.name}")
+        elif imp.module == GOT_FUNC:
+            out[key] = Source("main", f"{lib.name}:{imp.name}")
+        else:
+            out[key] = Source("world", imp.name)
+    return out
+
+
+def _wire_env(lib: Library, imp, res: Resolution, before, trampolined) -> Source:
+    name = imp.name
+    if name in ("memory", "__indirect_function_table") or name in MAIN_ENV_GLOBALS:
+        return Source("main", name)
+    if name == "__memory_base":
+        return Source("main", f"{lib.name}:memory_base")
+    if name == "__table_base":
+        return Source("main", f"{lib.name}:table_base")
+    if name in lib.env_tags:
+        provider = res.tags[lib.name][name]
+        if provider not in before:
+            raise LinkError(f"circular dependency prevents direct tag import from `{provider}` "
+                            f"(library {lib.name} imports tag {name})")
+        return Source("library", name, provider)
+    provider = res.functions[lib.name][name]
+    if provider == STUBS:
+        return Source("stub", stub_export(name))
+    if provider in before:
+        return Source("library", name, provider)
+    assert name in trampolined, name
+    return Source("main", name)
+
+
+__all__ = ["plan_link", "LinkPlan", "Source", "DEFAULT_STACK_SIZE"]
