@@ -79,6 +79,25 @@ def build_parser():
     p.add_argument("-o", "--output", required=True, metavar="OUT")
     p.set_defaults(run=run_component_new)
 
+    p = sub.add_parser("link", help="link dylink.0 libraries into one component",
+                       description="Shared-everything dynamic linking: dylink.0 libraries (each "
+                       "named by its file name unless NAME= says otherwise; the names the "
+                       "libraries' `needed` lists use) become one component in which each stays "
+                       "a separate core module, sharing one memory and table (the shape of "
+                       "`wasm-tools component link`).")
+    p.add_argument("libraries", nargs="+", metavar="[NAME=]LIB.so")
+    p.add_argument("--dl-openable", action="append", default=[], metavar="[NAME=]LIB.so",
+                   help="a library dlopen() can load by name")
+    p.add_argument("--adapt", action="append", default=[], metavar="[NAME=]ADAPTER")
+    p.add_argument("--stack-size", type=int, default=1 << 20, metavar="BYTES")
+    p.add_argument("--stub-missing-functions", action="store_true",
+                   help="functions no library defines become traps instead of errors")
+    p.add_argument("--use-built-in-libdl", action="store_true",
+                   help="provide libdl.so (dlopen/dlsym) built in")
+    p.add_argument("--skip-validation", action="store_true")
+    p.add_argument("-o", "--output", required=True, metavar="OUT")
+    p.set_defaults(run=run_component_link)
+
     p = sub.add_parser("wit", help="print the WIT world of a component or module",
                        description="Print, as WIT, the world a component implements (from its "
                        "imports and exports) or a core module was built against (from its "
@@ -128,6 +147,16 @@ def run_component_new(args) -> int:
     component_new(args.module, args.output, adapters=args.adapt, import_names=args.import_name,
                   realloc_via_memory_grow=args.realloc_via_memory_grow,
                   validate=not args.skip_validation)
+    return 0
+
+
+def run_component_link(args) -> int:
+    from .wrap.command import component_link
+    component_link(args.libraries, args.output, dl_openable=args.dl_openable,
+                   adapters=args.adapt, stack_size=args.stack_size,
+                   stub_missing_functions=args.stub_missing_functions,
+                   use_built_in_libdl=args.use_built_in_libdl,
+                   validate=not args.skip_validation)
     return 0
 
 
@@ -190,7 +219,9 @@ def main(argv=None) -> int:
     try:
         return args.run(args)
     except WasmlinkError as e:
-        print(f"wasmlink: error: {e}", file=sys.stderr)
+        # one line, whatever the message (a list of unresolved symbols, say)
+        text = " ".join(part.strip() for part in str(e).splitlines() if part.strip())
+        print(f"wasmlink: error: {text}", file=sys.stderr)
         return 1
     except BrokenPipeError:
         return 0

@@ -78,3 +78,38 @@ def component_new(module, output, *, adapters=(), import_names=(),
         validate_component(component, output)
     write_atomically(output, [component])
     return Path(output)
+
+
+def library_name(spec: str) -> tuple[str, str]:
+    """`[NAME=]PATH` -> (name, path); the name defaults to the file name (`libc.so`), which is
+    what other libraries' `needed` entries say."""
+    name, eq, path = spec.partition("=")
+    if not eq:
+        path, name = spec, Path(spec).name
+    if not name or not path:
+        raise UsageError(f"a library is [NAME=]PATH, not {spec!r}")
+    return name, path
+
+
+def component_link(libraries, output, *, dl_openable=(), adapters=(), stack_size=1 << 20,
+                   stub_missing_functions=False, use_built_in_libdl=False,
+                   validate=True) -> Path:
+    from .link import link_component
+    if adapters:
+        raise UsageError("--adapt with component link is not supported by wasmlink yet")
+    loaded, openable = [], []
+    for spec in [*libraries, *dl_openable]:
+        name, path = library_name(spec)
+        with MappedFile(path) as mapped:
+            loaded.append((name, bytes(mapped.data), str(path)))
+        if spec in dl_openable:
+            openable.append(name)
+    if len({n for n, _, _ in loaded}) != len(loaded):
+        raise UsageError("two libraries have the same name: give one NAME=")
+    component = link_component(loaded, dl_openable=openable, stack_size=stack_size,
+                               stub_missing_functions=stub_missing_functions,
+                               use_built_in_libdl=use_built_in_libdl, path=str(output))
+    if validate:
+        validate_component(component, output)
+    write_atomically(output, [component])
+    return Path(output)
