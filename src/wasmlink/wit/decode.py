@@ -483,7 +483,9 @@ class Decoder:
                     if export.item.sort != "type":
                         raise WasmlinkError(f"export `{export.name}` is a {export.item.sort}: "
                                             f"a WIT encoding exports only types")
-                    results += self.wrapper(scope.type_entry(export.item.index), export.name)
+                    entry = scope.type_entry(export.item.index)
+                    results += self.wrapper(entry, export.name)
+                    scope.types.append(entry)      # exporting a type gives it a new index too
             elif not isinstance(section, cm.CustomSection):
                 raise WasmlinkError(f"a WIT encoding has no {type(section).__name__}s")
         return results

@@ -95,8 +95,11 @@ def component_link(libraries, output, *, dl_openable=(), adapters=(), stack_size
                    stub_missing_functions=False, use_built_in_libdl=False,
                    validate=True) -> Path:
     from .link import link_component
-    if adapters:
-        raise UsageError("--adapt with component link is not supported by wasmlink yet")
+    adapter_data = []
+    for spec in adapters:
+        name, path = adapter_name(spec)
+        with MappedFile(path) as mapped:
+            adapter_data.append((name, bytes(mapped.data), str(path)))
     loaded, openable = [], []
     for spec in [*libraries, *dl_openable]:
         name, path = library_name(spec)
@@ -108,7 +111,8 @@ def component_link(libraries, output, *, dl_openable=(), adapters=(), stack_size
         raise UsageError("two libraries have the same name: give one NAME=")
     component = link_component(loaded, dl_openable=openable, stack_size=stack_size,
                                stub_missing_functions=stub_missing_functions,
-                               use_built_in_libdl=use_built_in_libdl, path=str(output))
+                               use_built_in_libdl=use_built_in_libdl, adapters=adapter_data,
+                               path=str(output))
     if validate:
         validate_component(component, output)
     write_atomically(output, [component])

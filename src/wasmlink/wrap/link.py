@@ -22,7 +22,9 @@ from ..wit.core_names import core_items, function_options
 from ..wit.encode import WorldEncoder
 from .. import __version__
 from .builder import ComponentBuilder, ComponentScope
-from .new import Bound, CoreUnit, _Wrapper, _options, bind_exports, strip_component_types
+from .adapters import MAIN_MODULE, blank_dead_functions, inject_stack, realloc_via_memory_grow
+from .new import (Bound, CoreUnit, Link, _Wrapper, _options, bind_exports, bind_imports,
+                  strip_component_types)
 from .shims import fixup_module, shim_module
 
 CORE_SORT = {FUNC: "core func", GLOBAL: "core global", MEMORY: "core memory",
@@ -32,7 +34,8 @@ CORE_SORT = {FUNC: "core func", GLOBAL: "core global", MEMORY: "core memory",
 class _Linker(_Wrapper):
     """A `component new` wrapper whose core units are libraries wired by a LinkPlan."""
 
-    def __init__(self, plan, libraries, resolve, world_id: int, encoding: str, path: str):
+    def __init__(self, plan, libraries, resolve, world_id: int, encoding: str, path: str,
+                 adapters=()):
         self.resolve, self.world_id = resolve, world_id
         self.encoding = encoding
         self.path = path
@@ -45,7 +48,9 @@ class _Linker(_Wrapper):
         by_name = {name: (data, lib_path) for name, data, lib_path in libraries}
         self.units = [CoreUnit(name, by_name[name][0], by_name[name][1], adapter=False)
                       for name in plan.order]
-        self.adapters = []
+        self.libraries = list(self.units)
+        self.adapters = [CoreUnit(name, data, apath, adapter=True) for name, data, apath in adapters]
+        adapter_names = {a.tag: a for a in self.adapters}
         self.main = self.units[0]           # (the realloc and memory questions look here)
         world_name = self.world.name
         for unit in self.units:
@@ -57,6 +62,16 @@ class _Linker(_Wrapper):
                 if source is None:
                     raise LinkError(f"library `{unit.tag}` import `{imp.module}` `{imp.name}` "
                                     f"is not wired by the plan (a wasmlink bug)", path=unit.path)
+                if source.kind == "world" and imp.module in adapter_names:
+                    adapter = adapter_names[imp.module]
+                    sig = adapter.export_type(imp.name)
+                    if sig is None:
+                        raise LinkError(f"library `{unit.tag}` imports `{imp.module}` "
+                                        f"`{imp.name}`, which adapter `{imp.module}` does not "
+                                        f"export", path=unit.path)
+                    unit.imports.append((imp.module, imp.name, Link(adapter.tag, imp.name, "func",
+                                                                    sig)))
+                    continue
                 if source.kind != "world":
                     unit.imports.append((imp.module, imp.name, source))
                     continue
@@ -65,23 +80,90 @@ class _Linker(_Wrapper):
                     raise LinkError(f"library `{unit.tag}` imports `{imp.module}` `{imp.name}`, "
                                     f"which world `{world_name}` does not define", path=unit.path)
                 unit.imports.append(Bound(imp.module, imp.name, item))
+        # adapters: their world imports, the main memory, and what they ask of "the main
+        # module" (cabi_realloc: whichever library exports it)
+        for adapter in self.adapters:
+            items = core_items(resolve, world_id, adapter.scheme)
+            wanted = {(i.module, i.name): i for i in items if i.direction == "import"}
+            bind_imports(adapter, wanted, world_name, self._adapter_link)
         export_items = [i for i in core_items(resolve, world_id, "legacy")
                         if i.direction == "export"]
-        self.exports = bind_exports(self.units, export_items, world_name)
+        self.exports = bind_exports(self.units + self.adapters, export_items, world_name)
+        self.dead = set()
+        self._collect_adapter_garbage()
+        self.units = self.libraries + self.adapters
         self.b = ComponentBuilder()
         self.scope = ComponentScope(self.b)
         self.enc = WorldEncoder(resolve, world_id)
+
+    def _adapter_link(self, unit, imp):
+        if imp.module == "env" and imp.kind == MEMORY and imp.name == "memory":
+            return Link("main", "memory", "memory", None)
+        if imp.module == MAIN_MODULE:
+            owner = next((u for u in self.libraries if imp.name in u.exported), None)
+            if owner is None and imp.name == "cabi_realloc":
+                return Link("memory.grow", "cabi_realloc", "func", None)
+            if owner is None:
+                raise LinkError(f"adapter imports `{MAIN_MODULE}` `{imp.name}`, which no "
+                                f"library exports", path=unit.path)
+            return Link(f"library:{owner.tag}", imp.name, "func", owner.export_type(imp.name))
+        return None
+
+    def _collect_adapter_garbage(self) -> None:
+        """As in `component new`, from every library's imports of the adapter."""
+        from .reachability import live_functions
+        kept = []
+        for adapter in self.adapters:
+            roots = [name for lib in self.libraries for x in lib.imports
+                     if not isinstance(x, Bound) and isinstance(x[2], Link)
+                     and x[2].provider == adapter.tag for name in [x[2].export]]
+            roots += [n for n, (u, i) in self.exports.items() if u is adapter]
+            if not roots:
+                continue
+            roots += [n for n in ("cabi_import_realloc", "cabi_export_realloc")
+                      if n in adapter.exported]
+            try:
+                live = live_functions(adapter.module, adapter.data, roots)
+            except (ValueError, IndexError):
+                live = None
+            adapter.live = live
+            kept.append(adapter)
+            if live is None:
+                continue
+            index = 0
+            for imp in adapter.module.imports:
+                if imp.kind != FUNC:
+                    continue
+                if index not in live:
+                    self.dead.add((adapter.tag, imp.module, imp.name))
+                index += 1
+        self.adapters = kept
 
     def exported_resources(self):
         self._exported_resource_ids = set()
         return []
 
+    def _grow_realloc(self) -> int:
+        if "grow" not in self.reallocs:
+            env = self.b.core_instance_of([("memory", "core memory", self.memory)])
+            grower = self.b.core_instantiate(self.b.core_module(realloc_via_memory_grow()),
+                                             [("env", env)])
+            self.reallocs["grow"] = self.b.alias_core_export(grower, "cabi_realloc", "core func")
+        return self.reallocs["grow"]
+
     def realloc_for_imports(self, unit):
         """Lowered imports returning lists or strings allocate with the `cabi_realloc` some
-        library exports (componentize-py's runtime, a wit-bindgen library)."""
+        library exports (componentize-py's runtime, a wit-bindgen library); an adapter's own
+        with its `cabi_import_realloc`."""
+        if unit.adapter:
+            key = f"adapter:{unit.tag}"
+            if key not in self.reallocs:
+                self.reallocs[key] = self.b.alias_core_export(unit.instance,
+                                                              "cabi_import_realloc", "core func")
+            return self.reallocs[key]
         if "realloc" in self.reallocs:
             return self.reallocs["realloc"]
-        owner = next((u for u in self.units if "cabi_realloc" in u.exported), None)
+        owner = next((u for u in self.libraries if "cabi_realloc" in u.exported), None)
         if owner is None:
             raise LinkError("no library exports `cabi_realloc`, which the world's imports "
                             "need (they return lists or strings)", path=self.path)
@@ -99,8 +181,14 @@ class _Linker(_Wrapper):
         self.reallocs = {}
         self.emit_imports()
         main_module = b.core_module(self.plan.main_module)
-        modules = {u.tag: b.core_module(b"".join(bytes(c) for c in strip_component_types(
-            u.module, u.data))) for u in self.units}
+        modules = {}
+        for u in self.units:
+            data = b"".join(bytes(c) for c in strip_component_types(u.module, u.data))
+            if u.adapter:
+                if getattr(u, "live", None) is not None:
+                    data = blank_dead_functions(data, u.live)
+                data = inject_stack(data)
+            modules[u.tag] = b.core_module(data)
         init_module = b.core_module(self.plan.init_module)
         main = b.core_instantiate(main_module, [])
         self.memory = b.alias_core_export(main, "memory", "core memory")
@@ -109,6 +197,12 @@ class _Linker(_Wrapper):
         for unit in self.units:
             for x in unit.imports:
                 if not isinstance(x, Bound):
+                    link = x[2]
+                    if isinstance(link, Link) and link.provider in {a.tag for a in self.adapters}:
+                        slots.append((unit, x))          # an adapter's export: filled later
+                    continue
+                if (unit.tag, x.module, x.name) in self.dead:
+                    provided[unit.tag, x.module, x.name] = self.trap_stub(x.item.signature)
                     continue
                 item = x.item
                 if item.role == "func":
@@ -127,11 +221,12 @@ class _Linker(_Wrapper):
                                     f"component link yet", path=unit.path)
         shim_instance = None
         if slots:
-            shim = b.core_module(shim_module([x.item.signature for _, x in slots]))
+            shim = b.core_module(shim_module([_slot_signature(x) for _, x in slots]))
             shim_instance = b.core_instantiate(shim, [])
             for n, (unit, x) in enumerate(slots):
-                provided[unit.tag, x.module, x.name] = b.alias_core_export(shim_instance, str(n),
-                                                                           "core func")
+                key = (x.module, x.name) if isinstance(x, Bound) else x[:2]
+                provided[(unit.tag,) + tuple(key)] = b.alias_core_export(shim_instance, str(n),
+                                                                         "core func")
         instances = {"main": main}
         for unit in self.units:
             module_types = {(i.module, i.name): i.kind for i in unit.module.imports}
@@ -145,8 +240,19 @@ class _Linker(_Wrapper):
                 exports = []
                 for name, x in entries:
                     sort = CORE_SORT[module_types[module_name, name]]
-                    if isinstance(x, Bound):
+                    if isinstance(x, Bound) or (unit.tag, module_name, name) in provided:
                         exports.append((name, "core func", provided[unit.tag, module_name, name]))
+                        continue
+                    link = x[2]
+                    if isinstance(link, Link):          # an adapter's link to the libraries
+                        if link.kind == "memory":
+                            exports.append((name, "core memory", self.memory))
+                        elif link.provider == "memory.grow":
+                            exports.append((name, "core func", self._grow_realloc()))
+                        else:
+                            exports.append((name, "core func", b.alias_core_export(
+                                instances[link.provider.split(":", 1)[1]], link.export,
+                                "core func")))
                         continue
                     if x[2].kind == "stub":          # --stub-missing-functions: a trap
                         signature = unit.module.types[descs[module_name, name]]
@@ -155,6 +261,24 @@ class _Linker(_Wrapper):
                     exports.append((name, sort, self._source(x[2], sort, instances)))
                 args.append((module_name, b.core_instance_of(exports)))
             unit.instance = instances[unit.tag] = b.core_instantiate(modules[unit.tag], args)
+        # the shim's slots filled before the init module runs constructors (which may call them)
+        if slots:
+            actual = []
+            for unit, x in slots:
+                if not isinstance(x, Bound):
+                    link = x[2]
+                    actual.append(b.alias_core_export(instances[link.provider], link.export,
+                                                      "core func"))
+                    continue
+                opts = function_options(self.resolve, x.item.function, "lower")
+                realloc = self.realloc_for_imports(unit) if opts.realloc else None
+                actual.append(b.canon(cm.Lower(self.imported_function(x.item),
+                                               _options(opts, self.memory, realloc,
+                                                        self.encoding))))
+            fixup = b.core_module(fixup_module([_slot_signature(x) for _, x in slots]))
+            actual_instance = b.core_instance_of([(str(i), "core func", f)
+                                                  for i, f in enumerate(actual)])
+            b.core_instantiate(fixup, [("actual", actual_instance), ("shim", shim_instance)])
         # the init module: GOT entries, table slots, data relocations and constructors
         init_types = {(i.module, i.name): i.kind for i in
                       _module(self.plan.init_module).imports}
@@ -168,18 +292,6 @@ class _Linker(_Wrapper):
                        for name, source in entries]
             args.append((module_name, b.core_instance_of(exports)))
         b.core_instantiate(init_module, args)
-        if slots:
-            actual = []
-            for unit, x in slots:
-                opts = function_options(self.resolve, x.item.function, "lower")
-                actual.append(b.canon(cm.Lower(self.imported_function(x.item),
-                                               _options(opts, self.memory,
-                                                        self.realloc_for_imports(unit),
-                                                        self.encoding))))
-            fixup = b.core_module(fixup_module([x.item.signature for _, x in slots]))
-            actual_instance = b.core_instance_of([(str(i), "core func", f)
-                                                  for i, f in enumerate(actual)])
-            b.core_instantiate(fixup, [("actual", actual_instance), ("shim", shim_instance)])
         self.emit_exports()
         b.custom("producers", encode_producers(ProducersSection([ProducersField(
             PROCESSED_BY, [("wasmlink", __version__)])])))
@@ -196,6 +308,10 @@ class _Linker(_Wrapper):
         raise LinkError(f"unexpected import source {source!r}", path=self.path)
 
 
+def _slot_signature(x) -> FuncType:
+    return x.item.signature if isinstance(x, Bound) else x[2].signature
+
+
 def _module(data):
     from ..binary.module import Module
     return Module(data, 0, len(data))
@@ -203,7 +319,7 @@ def _module(data):
 
 def link_component(libraries, *, dl_openable=(), stack_size: int = 1 << 20,
                    stub_missing_functions: bool = False, use_built_in_libdl: bool = False,
-                   path: str = "component") -> bytes:
+                   adapters=(), path: str = "component") -> bytes:
     """The component of ``libraries`` ((name, bytes, path) triples, in input order)."""
     from ..dynlink import plan_link
     from .world_of_module import world_of_module
@@ -213,7 +329,7 @@ def link_component(libraries, *, dl_openable=(), stack_size: int = 1 << 20,
     resolve = world = None
     encoding = "utf8"
     from ..wit.merge import merge_worlds
-    for name, data, lib_path in libraries:
+    for name, data, lib_path in [*libraries, *adapters]:
         try:
             r, w, e = world_of_module(data, lib_path)
         except LinkError:
@@ -227,6 +343,6 @@ def link_component(libraries, *, dl_openable=(), stack_size: int = 1 << 20,
         resolve = Resolve()
         package = resolve.push_str("package root:component;\nworld root {}\n", "<empty>")
         world = resolve.select_world(package)
-    linker = _Linker(plan, libraries, resolve, world, encoding, path)
+    linker = _Linker(plan, libraries, resolve, world, encoding, path, adapters=adapters)
     linker.scope.renames = {}
     return encode_component(linker.build())
