@@ -1,0 +1,89 @@
+"""`wasmlink component link` on real shared libraries: C libraries of our own, compiled by
+clang-22 with -fPIC and linked -shared by wasmlink-ld and by wasm-ld-22, with the
+componentize-py wheel's libc.so and its WASI reactor adapter, become one component whose
+libraries stay separate core modules; Wasmtime runs it (constructors in dependency order,
+malloc and snprintf across libraries, a string through the world's export)."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import CLANG, WASM_LD, TESTS, run
+
+wasmtime = pytest.importorskip("wasmtime")
+from wasmtime import component as wc  # noqa: E402
+
+WASMLINK = str(Path(sys.executable).with_name("wasmlink"))
+WASMLINK_LD = str(Path(sys.executable).with_name("wasmlink-ld"))
+SOURCES = TESTS / "components" / "dynlink"
+PIC = ["--target=wasm32-wasi", "--sysroot=/usr", "-Wno-deprecated", "-O2", "-fPIC",
+       "-fvisibility=default"]
+
+
+def shared_library(tmp_path, linker: str, name: str, *extra) -> Path:
+    obj = tmp_path / f"{name}.o"
+    run([CLANG, *PIC, "-c", SOURCES / f"{name}.c", "-o", obj])
+    out = tmp_path / f"lib{name}.so"
+    run([linker, "--experimental-pic", "-shared", "--unresolved-symbols=import-dynamic",
+         obj, "-o", out, *extra])
+    return out
+
+
+def linked_component(tmp_path, wheel_libs, linker: str) -> Path:
+    greet = shared_library(tmp_path, linker, "greet")
+    app_plain = shared_library(tmp_path, linker, "app")
+    app = tmp_path / "libapp.so"
+    run([WASMLINK, "component", "embed", SOURCES / "app.wit", app_plain, "-o", app])
+    component = tmp_path / "app.component.wasm"
+    run([WASMLINK, "component", "link", wheel_libs["libc.so"], greet, app, "--adapt",
+         f"wasi_snapshot_preview1={wheel_libs['wasi_snapshot_preview1.reactor.wasm']}",
+         "-o", component])
+    return component
+
+
+def call_hello(component: Path, names) -> list:
+    engine = wasmtime.Engine()
+    store = wasmtime.Store(engine)
+    store.set_wasi(wasmtime.WasiConfig())
+    linker = wc.Linker(engine)
+    linker.add_wasip2()
+    instance = linker.instantiate(store, wc.Component.from_file(engine, str(component)))
+    hello = instance.get_func(store, "hello")
+    out = []
+    for name in names:
+        out.append(hello(store, name))
+        hello.post_return(store)
+    return out
+
+
+@pytest.mark.parametrize("linker", [WASMLINK_LD, WASM_LD], ids=["wasmlink-ld", "wasm-ld-22"])
+def test_c_libraries_and_the_wheels_libc_run_as_one_component(tmp_path, wheel_libs, linker):
+    component = linked_component(tmp_path, wheel_libs, linker)
+    # the constructor of libgreet ran before the first call: the count starts from 100
+    assert call_hello(component, ["world", "wasm"]) == ["hello, world! (101)",
+                                                       "hello, wasm! (102)"]
+
+
+def test_each_library_stays_its_own_core_module(tmp_path, wheel_libs):
+    from wasmlink.binary.component import Component
+    from wasmlink.binary.module import Module
+    component = linked_component(tmp_path, wheel_libs, WASMLINK_LD)
+    data = component.read_bytes()
+    libc = Path(wheel_libs["libc.so"]).read_bytes()
+    code = Module(libc, 0, len(libc)).section(10)
+    modules = [bytes(Component(data).unit_bytes(u.index)) for u in Component(data).modules()]
+    # libc is one of the component's modules, its code copied unchanged (only its producers
+    # section names wasmlink as well): a runtime can share its compiled code
+    assert sum(libc[code.start:code.end] in m for m in modules) == 1
+    assert len(modules) >= 4          # main, libc, libgreet, libapp (+ adapter, shims)
+
+
+def test_a_missing_needed_library_is_named(tmp_path, wheel_libs):
+    greet = shared_library(tmp_path, WASMLINK_LD, "greet")
+    app = shared_library(tmp_path, WASMLINK_LD, "app", str(greet))     # needs libgreet.so
+    proc = subprocess.run([WASMLINK, "component", "link", app, "-o", tmp_path / "out.wasm"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1
+    assert "libapp.so needs libgreet.so" in proc.stderr
+    assert not (tmp_path / "out.wasm").exists()
