@@ -18,6 +18,12 @@ from .main_module import lay_out, make_main_module, stub_export
 from .resolve import STUBS, Resolution, check_needed, resolve
 
 DEFAULT_STACK_SIZE = 1 << 20
+BUILT_IN_LIBDL = "libdl.so"
+
+
+def built_in_libdl() -> bytes:
+    from pathlib import Path
+    return (Path(__file__).parent / "libdl" / "libdl.so").read_bytes()
 
 
 class Source(NamedTuple):
@@ -49,10 +55,10 @@ def plan_link(libraries, *, dl_openable=(), stack_size: int = DEFAULT_STACK_SIZE
     if stack_size <= 0 or stack_size % 16:
         raise LinkError(f"stack size {stack_size} must be a positive multiple of 16")
     libraries = list(libraries)
-    if use_built_in_libdl:
-        # wit-component links its own libdl.so (dlopen/dlsym over the lookup table); ours is
-        # not written yet
-        raise UnsupportedError("the built-in libdl (use_built_in_libdl) is not implemented")
+    if use_built_in_libdl and not any(name == BUILT_IN_LIBDL for name, _, _ in libraries):
+        # as wit-component does: its own libdl.so (dlopen/dlsym over the lookup table, built
+        # from libdl/libdl.c), last, where libraries that need it find it
+        libraries.append((BUILT_IN_LIBDL, built_in_libdl(), "<built-in libdl.so>"))
     libs = read_libraries(libraries, dl_openable)   # dylink.0, imports, exports
     check_needed(libs)                               # every needed library is an input
     res = resolve(libs, stub_missing_functions)      # providers, stubs, order, trampolines

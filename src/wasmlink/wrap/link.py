@@ -308,6 +308,54 @@ class _Linker(_Wrapper):
         raise LinkError(f"unexpected import source {source!r}", path=self.path)
 
 
+def _needed(data) -> list[str]:
+    from ..binary.dylink import decode_dylink
+    module = _module(data)
+    section = module.custom("dylink.0")
+    if section is None:
+        return []
+    return decode_dylink(data, section.contents, section.end - section.contents).needed
+
+
+def _used_libraries(libraries, dl_openable) -> list:
+    """The libraries the component needs, as wit-component keeps them: those whose world
+    exports something, the dl-openable ones, and everything those need; the rest are left
+    out (a library nothing reaches cannot run)."""
+    from .world_of_module import world_of_module
+    if len(libraries) <= 1:
+        return list(libraries)
+    by_name = {name: (data, path) for name, data, path in libraries}
+
+    def exports_something(data, path) -> bool:
+        try:
+            resolve, world, _ = world_of_module(data, path)
+        except LinkError:
+            return False
+        return bool(resolve.worlds[world].exports)
+    roots = [name for name, data, path in libraries
+             if name in dl_openable or exports_something(data, path)]
+    if not roots:
+        return list(libraries)
+    # a library reaches those it `needs` and those defining symbols it imports
+    modules = {name: _module(data) for name, data, _ in libraries}
+    providers: dict = {}
+    for name, _, _ in libraries:
+        for e in modules[name].exports:
+            providers.setdefault(e.name, name)
+    kept: set = set()
+    stack = list(roots)
+    while stack:
+        name = stack.pop()
+        if name in kept or name not in by_name:
+            continue
+        kept.add(name)
+        stack.extend(_needed(by_name[name][0]))
+        for imp in modules[name].imports:
+            if imp.module in ("env", "GOT.mem", "GOT.func") and imp.name in providers:
+                stack.append(providers[imp.name])
+    return [lib for lib in libraries if lib[0] in kept]
+
+
 def _slot_signature(x) -> FuncType:
     return x.item.signature if isinstance(x, Bound) else x[2].signature
 
@@ -323,9 +371,13 @@ def link_component(libraries, *, dl_openable=(), stack_size: int = 1 << 20,
     """The component of ``libraries`` ((name, bytes, path) triples, in input order)."""
     from ..dynlink import plan_link
     from .world_of_module import world_of_module
+    libraries = _used_libraries(libraries, dl_openable)
     plan = plan_link(libraries, dl_openable=dl_openable, stack_size=stack_size,
                      stub_missing_functions=stub_missing_functions,
                      use_built_in_libdl=use_built_in_libdl)
+    from ..dynlink.plan import BUILT_IN_LIBDL, built_in_libdl
+    if BUILT_IN_LIBDL in plan.order and not any(n == BUILT_IN_LIBDL for n, _, _ in libraries):
+        libraries = [*libraries, (BUILT_IN_LIBDL, built_in_libdl(), "<built-in libdl.so>")]
     resolve = world = None
     encoding = "utf8"
     from ..wit.merge import merge_worlds
