@@ -231,3 +231,47 @@ def componentize_py_libraries() -> dict[str, pathlib.Path]:
                               sort_keys=True))
     tmp.replace(index_path)
     return {name: cache / name for name in files}
+
+
+def python_stdlib() -> pathlib.Path:
+    """A PYTHONHOME for the wheel's libpython: its standard library (a tar in a zstd frame of
+    the native module, the one holding ``encodings/__init__.py``) extracted once under
+    ``<cache>/python-home/lib/python3.X``. Returns the home directory."""
+    import io
+    import tarfile
+    import zstandard
+    version = importlib.metadata.version("componentize-py")
+    home = CACHE_ROOT / f"componentize-py-{version}" / "python-home"
+    done = home / ".complete"
+    if done.exists():
+        return home
+    blob = native_module_path().read_bytes()
+    view = memoryview(blob)
+    pos = blob.find(ZSTD_MAGIC)
+    while pos >= 0:
+        try:
+            reader = zstandard.ZstdDecompressor().stream_reader(view[pos:],
+                                                                read_across_frames=False)
+            head = reader.read(512)
+            is_tar = head[257:262] == b"ustar"
+        except zstandard.ZstdError:
+            is_tar = False
+        if is_tar:
+            out = bytearray(head)
+            try:
+                while chunk := reader.read(1 << 20):
+                    out += chunk
+            except zstandard.ZstdError:
+                pass                          # the frame ended; the tar is complete
+            archive = tarfile.open(fileobj=io.BytesIO(bytes(out)))
+            names = archive.getnames()
+            if "encodings/__init__.py" in names:
+                libs = componentize_py_libraries()
+                python = next(n for n in libs if n.startswith("libpython"))
+                target = home / "lib" / ("python" + python[len("libpython"):-len(".so")])
+                target.mkdir(parents=True, exist_ok=True)
+                archive.extractall(target, filter="data")
+                done.write_text("")
+                return home
+        pos = blob.find(ZSTD_MAGIC, pos + 4)
+    raise FileNotFoundError("no Python standard library in componentize-py's native module")
