@@ -87,3 +87,57 @@ def test_a_missing_needed_library_is_named(tmp_path, wheel_libs):
     assert proc.returncode == 1 and proc.stderr.count("\n") == 1
     assert "libapp.so needs libgreet.so" in proc.stderr
     assert not (tmp_path / "out.wasm").exists()
+
+
+def test_dlopen_and_dlsym_find_a_dl_openable_library(tmp_path, wheel_libs):
+    plugin = shared_library(tmp_path, WASMLINK_LD, "plugin")
+    host_plain = shared_library(tmp_path, WASMLINK_LD, "host")
+    host = tmp_path / "libhost.so"
+    run([WASMLINK, "component", "embed", SOURCES / "host.wit", host_plain, "-o", host])
+    component = tmp_path / "host.component.wasm"
+    run([WASMLINK, "component", "link", wheel_libs["libc.so"], host, "--dl-openable",
+         plugin, "--use-built-in-libdl", "--adapt",
+         f"wasi_snapshot_preview1={wheel_libs['wasi_snapshot_preview1.reactor.wasm']}",
+         "-o", component])
+    engine = wasmtime.Engine()
+    store = wasmtime.Store(engine)
+    store.set_wasi(wasmtime.WasiConfig())
+    linker = wc.Linker(engine)
+    linker.add_wasip2()
+    instance = linker.instantiate(store, wc.Component.from_file(engine, str(component)))
+    probe = instance.get_func(store, "probe")
+    # plugin_value(5) = 16, plus plugin_counter = 41; a missing library sets dlerror
+    assert probe(store, 5) == 57
+
+
+def test_a_symbol_two_libraries_define_is_resolved_by_input_order_with_a_warning(tmp_path,
+                                                                               wheel_libs):
+    (tmp_path / "one.c").write_text("int shared_fn(void) { return 1; }\n")
+    (tmp_path / "two.c").write_text("int shared_fn(void) { return 2; }\n")
+    libs = []
+    for name in ("one", "two"):
+        obj = tmp_path / f"{name}.o"
+        run([CLANG, *PIC, "-c", tmp_path / f"{name}.c", "-o", obj])
+        out = tmp_path / f"lib{name}.so"
+        run([WASMLINK_LD, "--experimental-pic", "-shared", obj, "-o", out])
+        libs.append(out)
+    (tmp_path / "user.c").write_text(
+        "int shared_fn(void);\n"
+        '__attribute__((export_name("answer"))) int answer(void) { return shared_fn(); }\n')
+    obj = tmp_path / "user.o"
+    run([CLANG, *PIC, "-c", tmp_path / "user.c", "-o", obj])
+    plain = tmp_path / "libuser-plain.so"
+    run([WASMLINK_LD, "--experimental-pic", "-shared", "--unresolved-symbols=import-dynamic",
+         obj, "-o", plain])
+    (tmp_path / "user.wit").write_text("package a:b;\nworld user { export answer: func() -> s32; }\n")
+    user = tmp_path / "libuser.so"
+    run([WASMLINK, "component", "embed", tmp_path / "user.wit", plain, "-o", user])
+    proc = subprocess.run([WASMLINK, "component", "link", *libs, user, "-o",
+                           tmp_path / "out.wasm"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "warning" in proc.stderr and "libone.so" in proc.stderr and "libtwo.so" in proc.stderr
+    engine = wasmtime.Engine()
+    store = wasmtime.Store(engine)
+    instance = wc.Linker(engine).instantiate(store, wc.Component.from_file(
+        engine, str(tmp_path / "out.wasm")))
+    assert instance.get_func(store, "answer")(store) == 1          # the first library wins

@@ -80,6 +80,12 @@ def component_new(module, output, *, adapters=(), import_names=(),
     return Path(output)
 
 
+def _warn(message: str) -> None:
+    import sys
+    text = " ".join(part.strip() for part in message.splitlines() if part.strip())
+    print(f"wasmlink: warning: {text}", file=sys.stderr)
+
+
 def library_name(spec: str) -> tuple[str, str]:
     """`[NAME=]PATH` -> (name, path); the name defaults to the file name (`libc.so`), which is
     what other libraries' `needed` entries say."""
@@ -112,7 +118,7 @@ def component_link(libraries, output, *, dl_openable=(), adapters=(), stack_size
     component = link_component(loaded, dl_openable=openable, stack_size=stack_size,
                                stub_missing_functions=stub_missing_functions,
                                use_built_in_libdl=use_built_in_libdl, adapters=adapter_data,
-                               path=str(output))
+                               path=str(output), warn=_warn)
     if validate:
         validate_component(component, output)
     write_atomically(output, [component])

@@ -338,10 +338,10 @@ def _used_libraries(libraries, dl_openable) -> list:
         return list(libraries)
     # a library reaches those it `needs` and those defining symbols it imports
     modules = {name: _module(data) for name, data, _ in libraries}
-    providers: dict = {}
-    for name, _, _ in libraries:
+    providers: dict = {}            # symbol -> every library defining it (all are kept: the
+    for name, _, _ in libraries:    # plan then warns of the duplicate, naming both)
         for e in modules[name].exports:
-            providers.setdefault(e.name, name)
+            providers.setdefault(e.name, []).append(name)
     kept: set = set()
     stack = list(roots)
     while stack:
@@ -352,7 +352,7 @@ def _used_libraries(libraries, dl_openable) -> list:
         stack.extend(_needed(by_name[name][0]))
         for imp in modules[name].imports:
             if imp.module in ("env", "GOT.mem", "GOT.func") and imp.name in providers:
-                stack.append(providers[imp.name])
+                stack.extend(providers[imp.name])
     return [lib for lib in libraries if lib[0] in kept]
 
 
@@ -367,14 +367,18 @@ def _module(data):
 
 def link_component(libraries, *, dl_openable=(), stack_size: int = 1 << 20,
                    stub_missing_functions: bool = False, use_built_in_libdl: bool = False,
-                   adapters=(), path: str = "component") -> bytes:
-    """The component of ``libraries`` ((name, bytes, path) triples, in input order)."""
+                   adapters=(), path: str = "component", warn=None) -> bytes:
+    """The component of ``libraries`` ((name, bytes, path) triples, in input order);
+    ``warn(message)`` hears of duplicate symbols resolved by input order."""
     from ..dynlink import plan_link
     from .world_of_module import world_of_module
     libraries = _used_libraries(libraries, dl_openable)
     plan = plan_link(libraries, dl_openable=dl_openable, stack_size=stack_size,
                      stub_missing_functions=stub_missing_functions,
                      use_built_in_libdl=use_built_in_libdl)
+    for message in plan.warnings:
+        if warn is not None:
+            warn(message)
     from ..dynlink.plan import BUILT_IN_LIBDL, built_in_libdl
     if BUILT_IN_LIBDL in plan.order and not any(n == BUILT_IN_LIBDL for n, _, _ in libraries):
         libraries = [*libraries, (BUILT_IN_LIBDL, built_in_libdl(), "<built-in libdl.so>")]
