@@ -13,7 +13,8 @@ from .errors import ParseError, UnsupportedError, UsageError, WasmlinkError
 
 __version__ = "0.1.0"
 __all__ = ["read", "inspect", "encode_module", "write_module", "link", "LinkResult",
-           "component_embed", "component_new", "component_wit",
+           "component_embed", "component_new", "component_wit", "component_link",
+           "instantiate_component",
            "WasmlinkError", "ParseError", "UnsupportedError", "UsageError", "__version__"]
 
 
@@ -135,3 +136,23 @@ def component_wit(path) -> str:
     """`wasmlink component wit`: the world of a component or module, as WIT text."""
     from .wrap.wit_of import wit_of
     return wit_of(path)
+
+
+def component_link(libraries, output, *, dl_openable=(), adapters=(), stack_size=1 << 20,
+                   stub_missing_functions=False, use_built_in_libdl=False,
+                   import_libraries=False, validate=True):
+    """`wasmlink component link`: ``dylink.0`` libraries ("[NAME=]PATH" strings) into one
+    component at ``output``, each library a core module of its own."""
+    from .wrap.command import component_link as link
+    return link(libraries, output, dl_openable=dl_openable, adapters=adapters,
+                stack_size=stack_size, stub_missing_functions=stub_missing_functions,
+                use_built_in_libdl=use_built_in_libdl, import_libraries=import_libraries,
+                validate=validate)
+
+
+def instantiate_component(engine, component, library_dirs, **kwargs):
+    """(instance, store) of a component linked with ``import_libraries``: its hash-named
+    module imports are supplied from ``library_dirs`` (hashes verified, each module compiled
+    once per engine). Needs wasmtime."""
+    from .wrap.instantiate import instantiate
+    return instantiate(engine, component, library_dirs, **kwargs)

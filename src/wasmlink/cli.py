@@ -94,6 +94,9 @@ def build_parser():
                    help="functions no library defines become traps instead of errors")
     p.add_argument("--use-built-in-libdl", action="store_true",
                    help="provide libdl.so (dlopen/dlsym) built in")
+    p.add_argument("--import-libraries", action="store_true",
+                   help="import the libraries as core modules named by content hash "
+                   "(integrity=<sha256-...>) instead of embedding them")
     p.add_argument("--skip-validation", action="store_true")
     p.add_argument("-o", "--output", required=True, metavar="OUT")
     p.set_defaults(run=run_component_link)
@@ -156,6 +159,7 @@ def run_component_link(args) -> int:
                    adapters=args.adapt, stack_size=args.stack_size,
                    stub_missing_functions=args.stub_missing_functions,
                    use_built_in_libdl=args.use_built_in_libdl,
+                   import_libraries=args.import_libraries,
                    validate=not args.skip_validation)
     return 0
 

@@ -99,7 +99,7 @@ def library_name(spec: str) -> tuple[str, str]:
 
 def component_link(libraries, output, *, dl_openable=(), adapters=(), stack_size=1 << 20,
                    stub_missing_functions=False, use_built_in_libdl=False,
-                   validate=True) -> Path:
+                   import_libraries=False, validate=True) -> Path:
     from .link import link_component
     adapter_data = []
     for spec in adapters:
@@ -118,7 +118,8 @@ def component_link(libraries, output, *, dl_openable=(), adapters=(), stack_size
     component = link_component(loaded, dl_openable=openable, stack_size=stack_size,
                                stub_missing_functions=stub_missing_functions,
                                use_built_in_libdl=use_built_in_libdl, adapters=adapter_data,
-                               path=str(output), warn=_warn)
+                               path=str(output), warn=_warn,
+                               import_libraries=import_libraries)
     if validate:
         validate_component(component, output)
     write_atomically(output, [component])

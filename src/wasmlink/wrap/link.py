@@ -35,7 +35,8 @@ class _Linker(_Wrapper):
     """A `component new` wrapper whose core units are libraries wired by a LinkPlan."""
 
     def __init__(self, plan, libraries, resolve, world_id: int, encoding: str, path: str,
-                 adapters=()):
+                 adapters=(), import_libraries: bool = False):
+        self.import_libraries = import_libraries
         self.resolve, self.world_id = resolve, world_id
         self.encoding = encoding
         self.path = path
@@ -183,6 +184,15 @@ class _Linker(_Wrapper):
         main_module = b.core_module(self.plan.main_module)
         modules = {}
         for u in self.units:
+            if self.import_libraries and not u.adapter:
+                # the library itself, unchanged, imported by its content hash: a runtime
+                # supplies it (and shares its compiled code between components)
+                from ..component.names import integrity_name_of
+                from .module_type import module_type_of
+                module_type = b.core_type(module_type_of(u.data))
+                modules[u.tag] = b.import_(integrity_name_of(bytes(u.data)),
+                                           cm.ExternType("module", module_type))
+                continue
             data = b"".join(bytes(c) for c in strip_component_types(u.module, u.data))
             if u.adapter:
                 if getattr(u, "live", None) is not None:
@@ -367,7 +377,8 @@ def _module(data):
 
 def link_component(libraries, *, dl_openable=(), stack_size: int = 1 << 20,
                    stub_missing_functions: bool = False, use_built_in_libdl: bool = False,
-                   adapters=(), path: str = "component", warn=None) -> bytes:
+                   adapters=(), path: str = "component", warn=None,
+                   import_libraries: bool = False) -> bytes:
     """The component of ``libraries`` ((name, bytes, path) triples, in input order);
     ``warn(message)`` hears of duplicate symbols resolved by input order."""
     from ..dynlink import plan_link
@@ -399,6 +410,7 @@ def link_component(libraries, *, dl_openable=(), stack_size: int = 1 << 20,
         resolve = Resolve()
         package = resolve.push_str("package root:component;\nworld root {}\n", "<empty>")
         world = resolve.select_world(package)
-    linker = _Linker(plan, libraries, resolve, world, encoding, path, adapters=adapters)
+    linker = _Linker(plan, libraries, resolve, world, encoding, path, adapters=adapters,
+                     import_libraries=import_libraries)
     linker.scope.renames = {}
     return encode_component(linker.build())
