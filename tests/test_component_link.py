@@ -141,3 +141,24 @@ def test_a_symbol_two_libraries_define_is_resolved_by_input_order_with_a_warning
     instance = wc.Linker(engine).instantiate(store, wc.Component.from_file(
         engine, str(tmp_path / "out.wasm")))
     assert instance.get_func(store, "answer")(store) == 1          # the first library wins
+
+
+def test_a_function_signature_mismatch_between_libraries_is_a_link_error(tmp_path):
+    (tmp_path / "provider.c").write_text("int compute(int x) { return x + 1; }\n")
+    (tmp_path / "user.c").write_text(
+        "long long compute(long long a, long long b);\n"
+        "long long use(void) { return compute(1, 2); }\n")
+    libs = []
+    for name in ("provider", "user"):
+        obj = tmp_path / f"{name}.o"
+        run([CLANG, *PIC, "-c", tmp_path / f"{name}.c", "-o", obj])
+        out = tmp_path / f"lib{name}.so"
+        run([WASMLINK_LD, "--experimental-pic", "-shared", "--unresolved-symbols=import-dynamic",
+             obj, "-o", out])
+        libs.append(out)
+    proc = subprocess.run([WASMLINK, "component", "link", *libs, "-o", tmp_path / "out.wasm"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1
+    assert "libuser.so needs compute" in proc.stderr
+    assert "libprovider.so defines compute" in proc.stderr and "signature mismatch" in proc.stderr
+    assert not (tmp_path / "out.wasm").exists()

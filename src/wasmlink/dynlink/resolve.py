@@ -127,8 +127,22 @@ def _settle_missing(res: Resolution, libs, missing, stub_missing_functions: bool
     stubbable = all(k.kind == FUNC for _, k, _ in rest) and (
         stub_missing_functions or all(weak for _, _, weak in rest))
     if not stubbable:
+        # a definition under the same name but of another type is a signature mismatch:
+        # say so here rather than let it surface as a confusing validation error later
+        others: dict = {}
+        for lib in libs:
+            for k in lib.exports.values():
+                others.setdefault((k.name, k.kind), []).append((lib.name, k))
+
+        def line(importer, key) -> str:
+            if key.kind != FUNC:
+                return f"\t{importer} needs {key}"
+            found = [f"{name} defines {k}" for name, k in others.get((key.name, key.kind), ())
+                     if k != key]
+            return f"\t{importer} needs {key}" + (
+                f", but {'; '.join(found)} (a signature mismatch)" if found else "")
         raise LinkError("unresolved symbol(s):\n" + "\n".join(
-            f"\t{importer} needs {key}" for importer, key, weak in rest if not weak))
+            line(importer, key) for importer, key, weak in rest if not weak))
     for importer, key, weak in rest:
         res.stubs.setdefault(key.name, key.type)
         if key.name in res.functions[importer]:
