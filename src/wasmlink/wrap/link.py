@@ -17,7 +17,7 @@ from ..component import model as cm
 from ..component.encode import encode_component
 from ..errors import LinkError
 from ..binary.producers import PROCESSED_BY, ProducersField, ProducersSection, encode_producers
-from ..binary.types import FUNC, GLOBAL, MEMORY, TABLE, FuncType
+from ..binary.types import FUNC, GLOBAL, I32, MEMORY, TABLE, FuncType
 from ..wit.core_names import core_items, function_options
 from ..wit.encode import WorldEncoder
 from .. import __version__
@@ -141,8 +141,22 @@ class _Linker(_Wrapper):
         self.adapters = kept
 
     def exported_resources(self):
-        self._exported_resource_ids = set()
         return []
+
+    def _link_exported_resources(self) -> list:
+        """(type id, destructor export or None, the library exporting it) per resource an
+        exported interface defines."""
+        from ..wit import model as wm
+        dtors = {i.resource: (n, u) for n, (u, i) in self.exports.items() if i.role == "dtor"}
+        out = []
+        for item in self.world.exports.values():
+            if isinstance(item, wm.WorldInterface):
+                for tid in self.resolve.interfaces[item.id].types.values():
+                    if isinstance(self.resolve.types[tid].kind, wm.Resource):
+                        name, owner = dtors.get(tid, (None, None))
+                        out.append((tid, name, owner))
+        self._exported_resource_ids = {tid for tid, _, _ in out}
+        return out
 
     def _grow_realloc(self) -> int:
         if "grow" not in self.reallocs:
@@ -203,7 +217,8 @@ class _Linker(_Wrapper):
         main = b.core_instantiate(main_module, [])
         self.memory = b.alias_core_export(main, "memory", "core memory")
         provided: dict = {}
-        slots = []
+        slots = []                    # (unit, import or ("dtor", export)): filled by the fixup
+        direct = []                   # (unit, Bound): lowered now, with the main memory
         for unit in self.units:
             for x in unit.imports:
                 if not isinstance(x, Bound):
@@ -214,29 +229,50 @@ class _Linker(_Wrapper):
                 if (unit.tag, x.module, x.name) in self.dead:
                     provided[unit.tag, x.module, x.name] = self.trap_stub(x.item.signature)
                     continue
-                item = x.item
-                if item.role == "func":
-                    opts = function_options(self.resolve, item.function, "lower")
-                    if opts.realloc:
-                        slots.append((unit, x))
-                        continue
-                    provided[unit.tag, x.module, x.name] = b.canon(cm.Lower(
-                        self.imported_function(item),
-                        _options(opts, self.memory, None, self.encoding)))
-                elif item.role == "resource-drop":
-                    resource = self.enc.valtype(self.scope, item.resource)
-                    provided[unit.tag, x.module, x.name] = b.canon(cm.ResourceDrop(resource))
-                else:
-                    raise LinkError(f"`{x.module}` `{x.name}`: not supported by wasmlink's "
-                                    f"component link yet", path=unit.path)
+                if x.item.role == "func" and \
+                        function_options(self.resolve, x.item.function, "lower").realloc:
+                    slots.append((unit, x))              # needs a library's cabi_realloc
+                    continue
+                direct.append((unit, x))
+        # exported resources: their types exist before any library (which may create them),
+        # their destructors are library exports, reached through the shim
+        resources = self._link_exported_resources()
+        for tid, dtor, owner in resources:
+            if dtor is not None:
+                slots.append((owner, ("dtor", dtor)))
         shim_instance = None
+        slot_funcs = []
         if slots:
             shim = b.core_module(shim_module([_slot_signature(x) for _, x in slots]))
             shim_instance = b.core_instantiate(shim, [])
             for n, (unit, x) in enumerate(slots):
+                slot_funcs.append(b.alias_core_export(shim_instance, str(n), "core func"))
+                if isinstance(x, tuple) and x[0] == "dtor":
+                    continue
                 key = (x.module, x.name) if isinstance(x, Bound) else x[:2]
-                provided[(unit.tag,) + tuple(key)] = b.alias_core_export(shim_instance, str(n),
-                                                                         "core func")
+                provided[(unit.tag,) + tuple(key)] = slot_funcs[-1]
+        for tid, dtor, owner in resources:
+            dtor_func = None
+            if dtor is not None:
+                dtor_func = next(f for f, (u, x) in zip(slot_funcs, slots) if x == ("dtor", dtor))
+            self.scope.named[tid] = b.type(cm.ResourceType(I32, dtor_func))
+        exported_ids = {tid for tid, _, _ in resources}
+        for unit, x in direct:
+            item = x.item
+            if item.role == "func":
+                opts = function_options(self.resolve, item.function, "lower")
+                provided[unit.tag, x.module, x.name] = b.canon(cm.Lower(
+                    self.imported_function(item), _options(opts, self.memory, None, self.encoding)))
+            elif item.resource in exported_ids:
+                canon = {"resource-new": cm.ResourceNew, "resource-rep": cm.ResourceRep,
+                         "resource-drop": cm.ResourceDrop}[item.role]
+                provided[unit.tag, x.module, x.name] = b.canon(canon(self.scope.named[item.resource]))
+            elif item.role == "resource-drop":
+                resource = self.enc.valtype(self.scope, item.resource)
+                provided[unit.tag, x.module, x.name] = b.canon(cm.ResourceDrop(resource))
+            else:
+                raise LinkError(f"`{x.module}` `{x.name}`: not supported by wasmlink's "
+                                f"component link yet", path=unit.path)
         instances = {"main": main}
         for unit in self.units:
             module_types = {(i.module, i.name): i.kind for i in unit.module.imports}
@@ -275,6 +311,9 @@ class _Linker(_Wrapper):
         if slots:
             actual = []
             for unit, x in slots:
+                if isinstance(x, tuple) and x[0] == "dtor":
+                    actual.append(b.alias_core_export(unit.instance, x[1], "core func"))
+                    continue
                 if not isinstance(x, Bound):
                     link = x[2]
                     actual.append(b.alias_core_export(instances[link.provider], link.export,
@@ -367,7 +406,11 @@ def _used_libraries(libraries, dl_openable) -> list:
 
 
 def _slot_signature(x) -> FuncType:
-    return x.item.signature if isinstance(x, Bound) else x[2].signature
+    if isinstance(x, Bound):
+        return x.item.signature
+    if x[0] == "dtor":
+        return FuncType((I32,), ())
+    return x[2].signature
 
 
 def _module(data):
