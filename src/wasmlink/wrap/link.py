@@ -143,6 +143,16 @@ class _Linker(_Wrapper):
     def exported_resources(self):
         return []
 
+    def _async_needs_realloc(self, item) -> bool:
+        """An async-ABI import whose canon options name a realloc: made after the libraries."""
+        if item.role == "builtin":
+            return "realloc" in item.builtin[1] or "table" in item.builtin[1]
+        if item.role == "stream-op":
+            return item.builtin[1][1] == "read"
+        if item.role == "async-lower":
+            return function_options(self.resolve, item.function, "lower").realloc
+        return False
+
     def _link_exported_resources(self) -> list:
         """(type id, destructor export or None, the library exporting it) per resource an
         exported interface defines."""
@@ -215,6 +225,7 @@ class _Linker(_Wrapper):
             modules[u.tag] = b.core_module(data)
         init_module = b.core_module(self.plan.init_module)
         main = b.core_instantiate(main_module, [])
+        self.table_instance = main
         self.memory = b.alias_core_export(main, "memory", "core memory")
         provided: dict = {}
         slots = []                    # (unit, import or ("dtor", export)): filled by the fixup
@@ -232,6 +243,9 @@ class _Linker(_Wrapper):
                 if x.item.role == "func" and \
                         function_options(self.resolve, x.item.function, "lower").realloc:
                     slots.append((unit, x))              # needs a library's cabi_realloc
+                    continue
+                if self._async_needs_realloc(x.item):
+                    slots.append((unit, x))
                     continue
                 direct.append((unit, x))
         # exported resources: their types exist before any library (which may create them),
@@ -263,6 +277,8 @@ class _Linker(_Wrapper):
                 opts = function_options(self.resolve, item.function, "lower")
                 provided[unit.tag, x.module, x.name] = b.canon(cm.Lower(
                     self.imported_function(item), _options(opts, self.memory, None, self.encoding)))
+            elif item.role in ("async-lower", "builtin", "task-return", "stream-op"):
+                provided[unit.tag, x.module, x.name] = self._async_canon(unit, item, self.memory)
             elif item.resource in exported_ids:
                 canon = {"resource-new": cm.ResourceNew, "resource-rep": cm.ResourceRep,
                          "resource-drop": cm.ResourceDrop}[item.role]
@@ -318,6 +334,9 @@ class _Linker(_Wrapper):
                     link = x[2]
                     actual.append(b.alias_core_export(instances[link.provider], link.export,
                                                       "core func"))
+                    continue
+                if x.item.role in ("async-lower", "builtin", "task-return", "stream-op"):
+                    actual.append(self._async_canon(unit, x.item, self.memory))
                     continue
                 opts = function_options(self.resolve, x.item.function, "lower")
                 realloc = self.realloc_for_imports(unit) if opts.realloc else None

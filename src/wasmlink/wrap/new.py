@@ -832,8 +832,9 @@ class _Wrapper:
             return b.canon(cm.CanonBuiltin(opcode, ()))
         if recipe[0] == "thread-start":      # thread.new-indirect: start type, module's table
             start_type = b.core_type(FuncType((I32,), ()))
-            table = b.alias_core_export(self.main.instance, "__indirect_function_table",
-                                        "core table")
+            owner = getattr(self, "table_instance", None)     # component link: its main
+            table = b.alias_core_export(self.main.instance if owner is None else owner,
+                                        "__indirect_function_table", "core table")
             return b.canon(cm.CanonBuiltin(opcode, (start_type, table)))
         if recipe[0] == "no-cancel":
             immediates = (False,) + ((memory,) if "memory" in recipe else ())
