@@ -162,3 +162,23 @@ def test_a_function_signature_mismatch_between_libraries_is_a_link_error(tmp_pat
     assert "libuser.so needs compute" in proc.stderr
     assert "libprovider.so defines compute" in proc.stderr and "signature mismatch" in proc.stderr
     assert not (tmp_path / "out.wasm").exists()
+
+
+def test_the_same_libraries_give_the_same_component_every_time(tmp_path, wheel_libs):
+    first = linked_component(tmp_path / "a", wheel_libs, WASMLINK_LD) if (tmp_path / "a").mkdir() \
+        is None else None
+    second = linked_component(tmp_path / "b", wheel_libs, WASMLINK_LD) if (tmp_path / "b").mkdir() \
+        is None else None
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_a_library_without_dylink_is_named(tmp_path):
+    (tmp_path / "plain.c").write_text("int f(void) { return 1; }\n")
+    plain = tmp_path / "plain.wasm"
+    run([CLANG, "--target=wasm32-wasi", "--sysroot=/usr", "-Wno-deprecated", "-nostartfiles",
+         "-Wl,--no-entry", "-Wl,--export=f", tmp_path / "plain.c", "-o", plain])
+    proc = subprocess.run([WASMLINK, "component", "link", plain, "-o", tmp_path / "out.wasm"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1
+    assert "plain.wasm" in proc.stderr and "dylink.0" in proc.stderr
+    assert not (tmp_path / "out.wasm").exists()

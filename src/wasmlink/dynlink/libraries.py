@@ -92,6 +92,11 @@ class Library:
                 dylink = None
         except ParseError as e:
             raise e.in_file(path or name)
+        if dylink is None:
+            # (as the issue asks, and wit-component's own inputs all have one)
+            raise LinkError(f"library {name} has no dylink.0 section: it is not a shared "
+                            f"library (link it with `-shared --experimental-pic`)",
+                            path=path or name)
         if dylink is not None:
             self.mem_info = dylink.mem_info or MemInfo()
             self.needed = list(dylink.needed)
