@@ -165,11 +165,11 @@ def test_a_function_signature_mismatch_between_libraries_is_a_link_error(tmp_pat
 
 
 def test_the_same_libraries_give_the_same_component_every_time(tmp_path, wheel_libs):
-    first = linked_component(tmp_path / "a", wheel_libs, WASMLINK_LD) if (tmp_path / "a").mkdir() \
-        is None else None
-    second = linked_component(tmp_path / "b", wheel_libs, WASMLINK_LD) if (tmp_path / "b").mkdir() \
-        is None else None
-    assert first.read_bytes() == second.read_bytes()
+    outputs = []
+    for run_dir in (tmp_path / "a", tmp_path / "b"):
+        run_dir.mkdir()
+        outputs.append(linked_component(run_dir, wheel_libs, WASMLINK_LD).read_bytes())
+    assert outputs[0] == outputs[1]
 
 
 def test_a_library_without_dylink_is_named(tmp_path):
