@@ -108,6 +108,11 @@ def build_parser():
     p.add_argument("file", metavar="COMPONENT_OR_MODULE")
     p.set_defaults(run=run_component_wit)
 
+    # registries: store, push / pull / resolve, dedup (each module adds its own subcommands)
+    from .registry import cli_dedup, cli_store, cli_transfer
+    for registry_commands in (cli_store, cli_transfer, cli_dedup):
+        registry_commands.add_parsers(commands)
+
     p = commands.add_parser("demo", help="run the main job on the built-in example",
                             description="Inspect the bundled example: hello.o (a relocatable "
                             "object from clang-22) and hello.wasm (wasm-ld-22's link of it); "
