@@ -8,9 +8,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import WitError
-from .json import resolve_to_json
-from .printer import print_package
 from .resolve import Resolve
+
+
+def __getattr__(name):
+    # the printer and the JSON form are for people; a link that only decodes worlds skips them
+    if name == "print_package":
+        from .printer import print_package
+        return print_package
+    if name == "resolve_to_json":
+        from .json import resolve_to_json
+        return resolve_to_json
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["WitError", "Resolve", "parse_wit", "print_package", "resolve_to_json"]
 

@@ -247,11 +247,13 @@ class _Merger:
             raise WitError(f"cannot merge worlds: {what} names different interfaces")
 
 
-def merge_worlds(resolve_a, world_a: int, resolve_b, world_b: int):
+def merge_worlds(resolve_a, world_a: int, resolve_b, world_b: int, *, in_place: bool = False):
     """The union of world ``world_a`` of ``resolve_a`` and ``world_b`` of ``resolve_b``:
     ``(resolve, world id)``, a new Resolve (neither input is changed) holding the first
-    world's name and package. Raises WitError naming the first item defined differently."""
-    resolve = copy.deepcopy(resolve_a)
+    world's name and package; with ``in_place``, ``resolve_a`` itself, grown (for a caller
+    folding many worlds into one it owns: the copy is most of a merge's cost). Raises WitError
+    naming the first item defined differently."""
+    resolve = resolve_a if in_place else copy.deepcopy(resolve_a)
     merger = _Merger(resolve, resolve_b)
     merger.world(world_b, world_a)
     resolve.elaborate_world(world_a)

@@ -119,8 +119,9 @@ def component_link(libraries, output, *, dl_openable=(), adapters=(), stack_size
                                stub_missing_functions=stub_missing_functions,
                                use_built_in_libdl=use_built_in_libdl, adapters=adapter_data,
                                path=str(output), warn=_warn,
-                               import_libraries=import_libraries)
+                               import_libraries=import_libraries, chunks=True)
     if validate:
-        validate_component(component, output)
-    write_atomically(output, [component])
+        component = [b"".join(component)]
+        validate_component(component[0], output)
+    write_atomically(output, component)
     return Path(output)

@@ -14,7 +14,7 @@ exports them.
 from __future__ import annotations
 
 from ..component import model as cm
-from ..component.encode import encode_component
+from ..component.encode import component_chunks, encode_component
 from ..errors import LinkError
 from ..binary.producers import PROCESSED_BY, ProducersField, ProducersSection, encode_producers
 from ..binary.types import FUNC, GLOBAL, I32, MEMORY, TABLE, FuncType
@@ -54,8 +54,14 @@ class _Linker(_Wrapper):
         adapter_names = {a.tag: a for a in self.adapters}
         self.main = self.units[0]           # (the realloc and memory questions look here)
         world_name = self.world.name
+        items_of_scheme: dict = {}         # the world's core items depend on the scheme only
+
+        def core_items_for(scheme):
+            if scheme not in items_of_scheme:
+                items_of_scheme[scheme] = core_items(resolve, world_id, scheme)
+            return items_of_scheme[scheme]
         for unit in self.units:
-            items = core_items(resolve, world_id, unit.scheme)
+            items = core_items_for(unit.scheme)
             wanted = {(i.module, i.name): i for i in items if i.direction == "import"}
             wiring = plan.wiring[unit.tag]
             for imp in unit.module.imports:
@@ -84,11 +90,10 @@ class _Linker(_Wrapper):
         # adapters: their world imports, the main memory, and what they ask of "the main
         # module" (cabi_realloc: whichever library exports it)
         for adapter in self.adapters:
-            items = core_items(resolve, world_id, adapter.scheme)
+            items = core_items_for(adapter.scheme)
             wanted = {(i.module, i.name): i for i in items if i.direction == "import"}
             bind_imports(adapter, wanted, world_name, self._adapter_link)
-        export_items = [i for i in core_items(resolve, world_id, "legacy")
-                        if i.direction == "export"]
+        export_items = [i for i in core_items_for("legacy") if i.direction == "export"]
         self.exports = bind_exports(self.units + self.adapters, export_items, world_name)
         self.dead = set()
         self._collect_adapter_garbage()
@@ -385,23 +390,33 @@ def _needed(data) -> list[str]:
     return decode_dylink(data, section.contents, section.end - section.contents).needed
 
 
-def _used_libraries(libraries, dl_openable) -> list:
+def _worlds_of(units) -> dict:
+    """name -> (resolve, world id, encoding) of each library or adapter that has a world."""
+    from .world_of_module import world_of_module
+    worlds = {}
+    for name, data, path in units:
+        try:
+            worlds[name] = world_of_module(data, path)
+        except LinkError:
+            continue                       # a library without a world of its own
+    return worlds
+
+
+def _used_libraries(libraries, dl_openable, worlds) -> list:
     """The libraries the component needs, as wit-component keeps them: those whose world
     exports something, the dl-openable ones, and everything those need; the rest are left
     out (a library nothing reaches cannot run)."""
-    from .world_of_module import world_of_module
     if len(libraries) <= 1:
         return list(libraries)
     by_name = {name: (data, path) for name, data, path in libraries}
 
-    def exports_something(data, path) -> bool:
-        try:
-            resolve, world, _ = world_of_module(data, path)
-        except LinkError:
+    def exports_something(name) -> bool:
+        if name not in worlds:
             return False
+        resolve, world, _ = worlds[name]
         return bool(resolve.worlds[world].exports)
     roots = [name for name, data, path in libraries
-             if name in dl_openable or exports_something(data, path)]
+             if name in dl_openable or exports_something(name)]
     if not roots:
         return list(libraries)
     # a library reaches those it `needs` and those defining symbols it imports
@@ -440,12 +455,14 @@ def _module(data):
 def link_component(libraries, *, dl_openable=(), stack_size: int = 1 << 20,
                    stub_missing_functions: bool = False, use_built_in_libdl: bool = False,
                    adapters=(), path: str = "component", warn=None,
-                   import_libraries: bool = False) -> bytes:
-    """The component of ``libraries`` ((name, bytes, path) triples, in input order);
+                   import_libraries: bool = False, chunks: bool = False):
+    """The component of ``libraries`` ((name, bytes, path) triples, in input order), as bytes,
+    or with ``chunks`` as the list of pieces whose concatenation it is (the libraries' own
+    bytes among them, so that writing a 10 MB component copies it once, not twice);
     ``warn(message)`` hears of duplicate symbols resolved by input order."""
     from ..dynlink import plan_link
-    from .world_of_module import world_of_module
-    libraries = _used_libraries(libraries, dl_openable)
+    worlds = _worlds_of([*libraries, *adapters])
+    libraries = _used_libraries(libraries, dl_openable, worlds)
     plan = plan_link(libraries, dl_openable=dl_openable, stack_size=stack_size,
                      stub_missing_functions=stub_missing_functions,
                      use_built_in_libdl=use_built_in_libdl)
@@ -459,14 +476,13 @@ def link_component(libraries, *, dl_openable=(), stack_size: int = 1 << 20,
     encoding = "utf8"
     from ..wit.merge import merge_worlds
     for name, data, lib_path in [*libraries, *adapters]:
-        try:
-            r, w, e = world_of_module(data, lib_path)
-        except LinkError:
-            continue                       # a library without a world of its own
+        if name not in worlds:
+            continue
+        r, w, e = worlds[name]
         if resolve is None:
             resolve, world, encoding = r, w, e
-        else:
-            resolve, world = merge_worlds(resolve, world, r, w)
+        else:                              # each resolve was decoded for this link alone
+            resolve, world = merge_worlds(resolve, world, r, w, in_place=True)
     if resolve is None:
         from ..wit.resolve import Resolve
         resolve = Resolve()
@@ -475,4 +491,5 @@ def link_component(libraries, *, dl_openable=(), stack_size: int = 1 << 20,
     linker = _Linker(plan, libraries, resolve, world, encoding, path, adapters=adapters,
                      import_libraries=import_libraries)
     linker.scope.renames = {}
-    return encode_component(linker.build())
+    component = linker.build()
+    return component_chunks(component) if chunks else encode_component(component)

@@ -38,7 +38,7 @@ def world_of_module(data, path: str = "module", adapters=()):
                             path=adapter_path)
         worlds.extend(found)
     resolve, world, _ = worlds[0]
-    for r, w, e in worlds[1:]:
+    for r, w, e in worlds[1:]:           # every resolve here was just decoded: ours to grow
         from ..wit.merge import merge_worlds
-        resolve, world = merge_worlds(resolve, world, r, w)
+        resolve, world = merge_worlds(resolve, world, r, w, in_place=True)
     return resolve, world, encoding
