@@ -21,8 +21,8 @@ A registry answers 401 with a ``WWW-Authenticate`` challenge:
                                                          are some, anonymously otherwise) and
                                                          sent as ``Authorization: Bearer``
 
-Tokens are cached per scope (the repository and whether it is pulled from or pushed to) until
-shortly before they expire. The realm must be on the registry's own host name (its port may
+Tokens are cached with the scopes they grant (repositories and pull/push) until shortly
+before they expire; a request uses any cached token that covers what it needs. The realm must be on the registry's own host name (its port may
 differ) or on a host the caller allowed, so credentials go nowhere else.
 """
 from __future__ import annotations
@@ -147,7 +147,8 @@ class Authenticator:
         self._credentials: Credentials | None = None
         self._looked_up = False
         self._basic = False
-        self._tokens: dict[str, tuple[str, float]] = {}
+        # (the scopes a token grants, its header, when to stop using it), newest last
+        self._tokens: list[tuple[frozenset, str, float]] = []
 
     def credentials(self) -> Credentials | None:
         with self._lock:
@@ -158,10 +159,13 @@ class Authenticator:
 
     def header(self, scope: str) -> str | None:
         """What to send for a request needing ``scope`` (None: nothing, until challenged)."""
+        needed = scope_actions(scope.split())
+        now = self._clock()
         with self._lock:
-            token = self._tokens.get(scope)
-            if token is not None and token[1] > self._clock():
-                return token[0]
+            self._tokens = [t for t in self._tokens if t[2] > now]
+            for granted, header, _ in reversed(self._tokens):
+                if needed <= granted:
+                    return header
             basic = self._basic
         if basic:
             credentials = self.credentials()
@@ -201,11 +205,33 @@ class Authenticator:
         realm = params.get("realm")
         if not realm:
             raise WasmlinkError(f"registry {self.registry}: bearer challenge without a realm")
-        scopes = params.get("scope", "").split()
+        # Ask for what the challenge names and what the operation will need next (a push
+        # starts with a HEAD, challenged for pull only), so one token serves the whole push.
+        granted = scope_actions(params.get("scope", "").split() + scope.split())
         credentials = self.credentials()
-        token, lifetime = self._fetch_token(realm, params.get("service"), scopes, credentials)
+        token, lifetime = self._fetch_token(realm, params.get("service"), format_scopes(granted),
+                                            credentials)
         header = f"Bearer {token}"
         expires = self._clock() + max(0.0, lifetime - TOKEN_RENEW_MARGIN)
         with self._lock:
-            self._tokens[scope] = (header, expires)
+            self._tokens.append((granted, header, expires))
         return header
+
+
+def scope_actions(scopes: list[str]) -> frozenset:
+    """{(type, name, action)} of scopes like ``repository:ns/name:pull,push``."""
+    found = set()
+    for scope in scopes:
+        kind, _, rest = scope.partition(":")
+        name, _, actions = rest.rpartition(":")
+        if kind and name:
+            found.update((kind, name, action) for action in actions.split(",") if action)
+    return frozenset(found)
+
+
+def format_scopes(actions: frozenset) -> list[str]:
+    """The scope strings of scope_actions' sets, one per resource, sorted."""
+    grouped: dict[tuple[str, str], set[str]] = {}
+    for kind, name, action in actions:
+        grouped.setdefault((kind, name), set()).add(action)
+    return [f"{kind}:{name}:{','.join(sorted(acts))}" for (kind, name), acts in sorted(grouped.items())]

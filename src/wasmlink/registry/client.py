@@ -301,7 +301,7 @@ class RegistryClient:
     def check(self) -> None:
         """Make sure the registry answers the distribution API (GET /v2/), authenticating if
         it asks; raises WasmlinkError otherwise."""
-        self._call("API check", "GET", "/v2/", scope="registry", ok=(200,))
+        self.call("API check", "GET", "/v2/", scope="", ok=(200,))
 
     def close(self) -> None:
         self._pool.close()
