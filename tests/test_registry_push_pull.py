@@ -24,6 +24,12 @@ from wasmlink.registry.transfer import pull, push
 NAMES = list(APPS)
 
 
+@pytest.fixture(autouse=True)
+def own_blob_locations(tmp_path, monkeypatch):
+    """Each test starts with no record of where blobs were pushed (blob_locations.py)."""
+    monkeypatch.setenv("WASMLINK_CACHE_DIR", str(tmp_path / "wasmlink-cache"))
+
+
 @pytest.fixture(scope="module")
 def apps():
     return python_app_components()
@@ -236,6 +242,18 @@ def test_a_push_to_another_repository_mounts_the_shared_modules(apps, oci_regist
     assert len(result.mounted) == 3
     assert len(blob_uploads(oci_registry)) - before == len(result.uploaded) == 3  # root,
     # config and its own libpython snapshot
+
+
+def test_a_later_push_mounts_what_an_earlier_one_sent_elsewhere(apps, oci_registry, tmp_path,
+                                                                 monkeypatch):
+    monkeypatch.setenv("WASMLINK_CACHE_DIR", str(tmp_path / "cache"))
+    host = oci_registry.host
+    push(apps[0], f"{host}/remembered/one:1", dedup=True)
+    result = push(apps[1], f"{host}/remembered/two:1", dedup=True)
+    assert len(result.mounted) == 3 and len(result.uploaded) == 3
+    monkeypatch.setenv("WASMLINK_CACHE_DIR", "")                  # the record turned off
+    result = push(apps[2], f"{host}/remembered/three:1", dedup=True)
+    assert result.mounted == [] and len(result.uploaded) == 6
 
 
 def test_a_pull_from_the_registry_runs_in_wasmtime(apps, oci_registry, tmp_path):

@@ -65,23 +65,41 @@ def push(path, ref, *, dedup: bool = False, min_size: int | None = None, mount_f
             raise UsageError(f"{reference}: the artifact's manifest digest is {built.digest}")
         result = PushResult(str(reference), built.digest, len(built.manifest["layers"]))
         repo = open_repository(reference, **client_options)
+        locations = _locations(reference)
         try:
             for digest, data in built.blobs.items():
-                if _mounted(repo, digest, mount_from):
+                sources = list(mount_from)
+                if locations is not None:
+                    sources += [r for r in locations.sources(digest, reference.repository)
+                                if r not in sources]
+                if _mounted(repo, digest, sources):
                     result.mounted.append(digest)
                 elif repo.put_blob(digest, data):
                     result.uploaded.append(digest)
                     result.bytes_sent += len(data)
                 else:
                     result.skipped.append(digest)
+                if locations is not None:
+                    locations.record(digest, reference.repository)
             repo.put_manifest(reference.tag or built.digest, built.manifest_bytes,
                               a.MANIFEST_MEDIA_TYPE)
         finally:
             _close(repo)
+            if locations is not None:
+                locations.save()
     return result
 
 
+def _locations(reference: Reference):
+    """The record of where this registry holds blobs (blob_locations.py); None for a store."""
+    if reference.kind != "registry":
+        return None
+    from .blob_locations import BlobLocations
+    return BlobLocations(reference.registry)
+
+
 def _mounted(repo, digest: str, sources) -> bool:
+    """Whether ``digest`` could be mounted from one of ``sources`` (when the target lacks it)."""
     if not sources or not hasattr(repo, "mount_blob") or repo.has_blob(digest):
         return False
     return any(repo.mount_blob(digest, source) for source in sources)
