@@ -14,7 +14,7 @@ from .errors import ParseError, UnsupportedError, UsageError, WasmlinkError
 __version__ = "0.1.0"
 __all__ = ["read", "inspect", "encode_module", "write_module", "link", "LinkResult",
            "component_embed", "component_new", "component_wit", "component_link",
-           "instantiate_component",
+           "instantiate_component", "Store", "push", "pull", "resolve",
            "WasmlinkError", "ParseError", "UnsupportedError", "UsageError", "__version__"]
 
 
@@ -156,3 +156,38 @@ def instantiate_component(engine, component, library_dirs, **kwargs):
     once per engine). Needs wasmtime."""
     from .wrap.instantiate import instantiate
     return instantiate(engine, component, library_dirs, **kwargs)
+
+
+# --- registries: stores, OCI artifacts, dedup ---------------------------------------------------
+
+def __getattr__(name):
+    # the store class is the registry's one public type; imported on first use
+    if name == "Store":
+        from .registry.store import Store
+        return Store
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def push(path, reference, *, dedup=False, min_size=None, mount_from=(), **client_options):
+    """Push a module or component to ``reference``: an OCI reference
+    (``localhost:5000/ns/name:tag``) or a local store's (``oci:PATH:REFERENCE``). With
+    ``dedup``, a component's large nested core modules become layers of their own, imported by
+    content hash from the root (README: dedup layout). Returns a PushResult (what was sent)."""
+    from .registry.transfer import push as _push
+    return _push(path, reference, dedup=dedup, min_size=min_size, mount_from=mount_from,
+                 **client_options)
+
+
+def pull(reference, output, *, keep_imports=False, modules_dir=None, **client_options):
+    """Pull ``reference`` into ``output``; a dedup artifact comes back byte for byte (or, with
+    ``keep_imports``, as its root, its children written to ``modules_dir``)."""
+    from .registry.transfer import pull as _pull
+    return _pull(reference, output, keep_imports=keep_imports, modules_dir=modules_dir,
+                 **client_options)
+
+
+def resolve(component, sources, output, *, strict=True, **client_options):
+    """Inline the children ``component`` imports by content hash or package name, fetched
+    from ``sources`` (stores or registry repositories) and checked against their hashes."""
+    from .registry.resolve import resolve_component
+    return resolve_component(component, sources, output, strict=strict, **client_options)
