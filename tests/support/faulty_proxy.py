@@ -14,6 +14,7 @@ and a path pattern:
     drop_response   forward the request, read the registry's answer, close the client's
                     connection without it
     truncate        forward, send the headers and ``after`` bytes of the body, then close
+    delay           wait ``seconds``, then forward as usual
     tamper          forward, flip one bit of the response body's last byte
     redirect_away   forward, then rewrite the Location header to another origin (loopback,
                     a port nobody listens on)
@@ -29,6 +30,7 @@ import re
 import socket
 import socketserver
 import threading
+import time
 from dataclasses import dataclass, field
 
 MAX_REQUESTS_PER_CONNECTION = 10_000
@@ -43,6 +45,8 @@ class Fault:
     method: str | None = None       # None: any method
     path: str = ""                  # a regular expression searched in the request target
     times: int = 1                  # how many matching requests it hits
+    skip: int = 0                   # matching requests let through before it hits
+    seconds: float = 0.0            # for "delay"
     status: int = 500
     after: int = 0                  # bytes of a body let through before cutting
     headers: dict = field(default_factory=dict)   # extra response headers for "status"
@@ -136,6 +140,9 @@ class FaultyProxy:
         with self._lock:
             for fault in self.faults:
                 if fault.matches(method, target):
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        return None
                     fault.times -= 1
                     return fault
         return None
@@ -188,6 +195,12 @@ class FaultyProxy:
             self._cut_upstream(method, target, headers, reader, length, fault.after)
             return False
         body = reader.read(length) if length else b""
+        if action == "delay":
+            self._record(method, target, lower, action, None)
+            time.sleep(min(fault.seconds, SOCKET_TIMEOUT))
+            status, response_headers, response_body = self._forward(method, target, headers, body)
+            self._reply(client, status, response_headers, response_body, method)
+            return True
         if action == "status":
             document = {"errors": [{"code": "INJECTED", "message": f"injected HTTP {fault.status}"}]}
             self._record(method, target, lower, action, fault.status)

@@ -166,6 +166,10 @@ class Response:
         except (OSError, http.client.HTTPException) as e:
             self._drop()
             raise TransportError(describe(e)) from None
+        if self._raw.length:
+            # http.client's read(n) returns b"" at a premature end instead of raising
+            self._drop()
+            raise TransportError(describe(http.client.IncompleteRead(b"", self._raw.length)))
         self._finish()
 
     def read_all(self, limit: int) -> bytes:
@@ -276,16 +280,14 @@ class ConnectionPool:
             if connection is None:
                 connection = self._new_connection()
             payload = body() if callable(body) else body
-            sent = False
             try:
                 connection.request(method, target, body=payload, headers=headers)
-                sent = True
                 raw = connection.getresponse()
             except (OSError, http.client.HTTPException) as e:
                 connection.close()
                 stale = isinstance(e, (http.client.RemoteDisconnected, ConnectionResetError,
                                        BrokenPipeError))
-                if reused and stale and (replayable or not sent):
+                if reused and stale and replayable:
                     continue
                 raise TransportError(describe(e)) from None
             if method == "HEAD" or not stream:
@@ -306,6 +308,8 @@ def _read_limited(raw: http.client.HTTPResponse, limit: int) -> bytes:
     while True:
         piece = raw.read(min(1 << 20, limit + 1 - size))
         if not piece:
+            if raw.length:      # ended before its Content-Length (read(n) does not raise)
+                raise http.client.IncompleteRead(b"", raw.length)
             return b"".join(parts)
         size += len(piece)
         if size > limit:
