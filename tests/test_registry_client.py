@@ -312,3 +312,23 @@ def test_a_token_realm_on_another_host_is_not_contacted(oci_registry_token):
     with pytest.raises(WasmlinkError, match=r"refusing to ask the token realm 'http://127\.0\.0\.1:\d+/token': "
                                             r"it is not on localhost"):
         client.check()
+
+
+def test_a_blob_source_that_cannot_be_read_is_an_error_naming_it(oci_registry, tmp_path):
+    repository = client_for(oci_registry.host).repository("wasm/sources")
+    missing = tmp_path / "missing.wasm"
+    with pytest.raises(WasmlinkError) as error:
+        repository.put_blob(digest_of(b""), missing)
+    assert str(error.value) == f"{missing}: cannot read blob: No such file or directory"
+    with pytest.raises(UsageError, match="a blob is bytes-like or a file path, not int"):
+        repository.put_blob(digest_of(b""), 42)
+
+
+def test_an_empty_blob_goes_up_and_comes_back(oci_registry):
+    client = client_for(oci_registry.host)
+    repository = client.repository("wasm/empty")
+    assert repository.put_blob(digest_of(b""), b"") is True
+    assert repository.get_blob(digest_of(b"")) == b""
+    assert client.stats.as_dict() == {"blobs_uploaded": 1, "bytes_sent": 0, "blobs_skipped": 0,
+                                      "mounts": 0, "retries": 0, "blobs_downloaded": 1,
+                                      "bytes_received": 0}
