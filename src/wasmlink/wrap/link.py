@@ -475,7 +475,9 @@ def link_component(libraries, *, dl_openable=(), stack_size: int = 1 << 20,
     resolve = world = None
     encoding = "utf8"
     from ..wit.merge import merge_worlds
-    for name, data, lib_path in [*libraries, *adapters]:
+    # worlds merge in instantiation order, as wit-component adds the libraries to its encoder
+    # in that order: a library's interfaces come after those of the libraries it needs
+    for name in [*plan.order, *(name for name, _, _ in adapters)]:
         if name not in worlds:
             continue
         r, w, e = worlds[name]
