@@ -1,6 +1,8 @@
 """Run wit-component's `component link` cases (../shared/conformance/wasm-tools, the `link*`
 folders) through wasmlink: each lib-NAME.wat (or dlopen-lib-NAME.wat, dl-openable) with its
-lib-NAME.wit embedded becomes library NAME; the expected outcome is error.txt (we must fail with
+lib-NAME.wit embedded becomes library NAME, each adapt-NAME.wat an adapter (named by a first
+line `;; module name: NAME` where the name cannot be a file name), as wit-component's harness
+(tests/components.rs) has them; the expected outcome is error.txt (we must fail with
 a wasmlink error) or a component that validates and whose world prints as component.wit.print.
 
     python3 tests/component_link/runner.py [CASE...]
@@ -59,6 +61,13 @@ def library(directory: Path, wat: Path) -> bytes:
                                                               producers()))
 
 
+def adapter_name(wat: Path) -> str:
+    first = wat.read_text().split("\n", 1)[0]
+    if first.startswith(";; module name: "):
+        return first[len(";; module name: "):].strip()
+    return wat.stem[len("adapt-"):]
+
+
 def run_case(name: str) -> tuple[bool, str]:
     import wasmtime
     from wasmtime import component as wc
@@ -69,7 +78,7 @@ def run_case(name: str) -> tuple[bool, str]:
     from wasmlink.wrap.link import link_component
     d = CASES / name
     opts = options(d)
-    libraries, dl_openable = [], []
+    libraries, dl_openable, adapters = [], [], []
     try:
         for wat in sorted(d.glob("*.wat")):
             if wat.name.startswith("lib-"):
@@ -78,8 +87,10 @@ def run_case(name: str) -> tuple[bool, str]:
                 lib = wat.stem[len("dlopen-lib-"):]
                 libraries.append((lib, library(d, wat), str(wat)))
                 dl_openable.append(lib)
+            elif wat.name.startswith("adapt-"):
+                adapters.append((adapter_name(wat), library(d, wat), str(wat)))
         component = link_component(
-            libraries, dl_openable=dl_openable,
+            libraries, dl_openable=dl_openable, adapters=adapters,
             stub_missing_functions=opts.get("stub-missing-functions") == "true",
             use_built_in_libdl=opts.get("use-built-in-libdl") == "true")
     except WasmlinkError as e:
