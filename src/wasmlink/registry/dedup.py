@@ -342,8 +342,9 @@ class Input:
 
 
 def find_inputs(paths) -> list[Input]:
-    """The files to scan: each file argument as it is, each directory's ``*.wasm`` files
-    (recursively, sorted, symlinked directories not followed), each file once."""
+    """The files to scan, in argument order: each file argument as it is, each directory's
+    ``*.wasm`` files (recursively, sorted by path, symlinked directories not followed), each
+    file once."""
     if not paths:
         raise UsageError("no input: give the .wasm files or directories to deduplicate")
     inputs: list[Input] = []
@@ -385,16 +386,29 @@ def dedup(paths, *, jobs: int = 1, scheduler: str | None = None, into=None,
     scheduler address) on a Dask cluster; ``into`` (a path or a Store) also writes the
     deduplicated store (dedup_store.py); ``chunking`` (True, or an average chunk size) adds the
     content-defined chunking figures. ``progress``: a callable(files, bytes) per batch done."""
+    return dedup_inputs(find_inputs(paths), jobs=jobs, scheduler=scheduler, into=into,
+                        min_size=min_size, chunking=chunking, progress=progress)
+
+
+def dedup_inputs(inputs: list[Input], *, jobs: int = 1, scheduler: str | None = None,
+                 into=None, min_size: int = DEFAULT_MIN_SIZE, chunking: bool | int = False,
+                 progress=None) -> DedupReport:
+    """dedup of inputs found already (find_inputs)."""
     from .chunking import AVG_SIZE, ChunkSizes
     from .dedup_runners import runner_for
-    if not isinstance(min_size, int) or min_size < 0:
+    if isinstance(min_size, bool) or not isinstance(min_size, int) or min_size < 0:
         raise UsageError(f"invalid --min-size {min_size!r}: expected a byte count")
-    if not isinstance(jobs, int) or jobs < 1:
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise UsageError(f"invalid --jobs {jobs!r}: expected a positive number of processes")
     chunk_sizes = None
     if chunking:
-        chunk_sizes = ChunkSizes.around(AVG_SIZE if chunking is True else int(chunking))
-    inputs = find_inputs(paths)
+        avg = AVG_SIZE if chunking is True else chunking
+        try:
+            from .._native.chunking import check_sizes
+            chunk_sizes = ChunkSizes.around(avg)
+            check_sizes(*chunk_sizes)
+        except (TypeError, ValueError) as e:
+            raise UsageError(f"invalid chunking: {e}") from None
     if into is not None:
         from .dedup_store import check_names
         check_names(inputs)

@@ -83,7 +83,7 @@ class DaskRunner:
         from distributed import as_completed
         futures = self.client.map(fn, batches, pure=False, **kw)
         index = {f.key: i for i, f in enumerate(futures)}
-        for future in as_completed(futures):
+        for future in as_completed(futures, loop=self.client.loop):
             if future.status == "error":
                 future.result()                 # raises the task's own exception
             _report(progress, batches, batch_bytes, index[future.key])

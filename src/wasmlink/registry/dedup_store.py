@@ -101,8 +101,8 @@ def write_store(into, inputs, batches, known, min_size: int):
             c = cid[base]
             kind, digest, size = written[c]
             if kind == "recipe":
-                config = {"mediaType": RECIPE_MEDIA_TYPE, "digest": digest, "size": size}
-                layers = [d for d in reaches[c] if d["digest"] != digest]
+                config = reaches[c][0]                  # the recipe's own descriptor
+                layers = reaches[c][1:]
             else:
                 recipe = _json({"mediaType": RECIPE_MEDIA_TYPE, "kind": summary.file_kind,
                                 "size": size, "parts": [["blob", digest, size]]})
