@@ -126,8 +126,9 @@ def run_add(args) -> int:
 def run_tag(args) -> int:
     import json
     from ..errors import UsageError
-    from .references import parse_digest
+    from .references import canonical_name, parse_digest
     store = _open(args.dir)
+    canonical_name(args.name)           # a bad name is refused before the blob is read
     digest = parse_digest(args.digest)
     media_type = args.media_type
     if media_type is None:
