@@ -253,6 +253,16 @@ def test_cli_json_on_stdout_and_errors_on_stderr_exit_1(tmp_path):
     assert doc["totals"]["saved"] == 300 and doc["totals"]["errors"] == 1
 
 
+def test_cli_into_writes_a_store(tmp_path):
+    from wasmlink.registry.dedup_store import restore
+    m = module(b"m", 300)
+    paths = write(tmp_path, {"a.wasm": component(core(m), core(m)), "b.wasm": m})
+    proc = wasmlink("dedup", "--min-size", "0", "--into", tmp_path / "store", *paths)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert [restore(tmp_path / "store", p.name) for p in paths] == [p.read_bytes()
+                                                                     for p in paths]
+
+
 def test_cli_without_paths_is_a_one_line_usage_error():
     proc = wasmlink("dedup")
     assert (proc.returncode, proc.stdout) == (1, "")
@@ -291,6 +301,28 @@ def test_progress_line_counts_files_bytes_and_rate():
     progress.close()
     assert out.getvalue() == "\r" + line + "\r" + " " * len(line) + "\r"
     assert Progress(1, 1, stream=io.StringIO()).enabled is False
+    progress.start("sha256", 1, 10)
+    now[0] = 3.0
+    assert progress.line() == "sha256 [------------------------] 0/1 files 0 B/10 B 0 B/s"
+
+
+class RecordingProgress:
+    def __init__(self):
+        self.events = []
+
+    def start(self, label, files, nbytes):
+        self.events.append((label, files, nbytes))
+
+    def __call__(self, files, nbytes):
+        self.events.append((files, nbytes))
+
+
+def test_progress_is_told_each_phase_and_batch(tmp_path):
+    m = module(b"m", 300)
+    paths = write(tmp_path, {"a.wasm": m, "b.wasm": m, "c.wasm": module(b"c", 400)})
+    progress = RecordingProgress()
+    dedup(paths, min_size=0, progress=progress)
+    assert progress.events == [("scan", 3, 1000), (3, 1000), ("sha256", 2, 600), (2, 600)]
 
 
 # --- the real corpus ------------------------------------------------------------------------
@@ -344,6 +376,14 @@ def independent_figures(paths, min_size):
 @pytest.fixture(scope="module")
 def corpus():
     return python_app_components()
+
+
+def test_the_corpus_is_of_real_components_that_run(corpus):
+    from support.python_apps import APPS, EXPECTED_OUTPUT, run_python_app
+    assert len(corpus) == len(APPS) == 5
+    assert len({hashlib.sha256(p.read_bytes()).digest() for p in corpus}) == 5
+    name = next(iter(APPS))
+    assert run_python_app(corpus[0]) == EXPECTED_OUTPUT[name]
 
 
 @pytest.mark.parametrize("min_size", [0, 4096, 1 << 20])

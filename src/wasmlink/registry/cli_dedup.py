@@ -42,7 +42,7 @@ def run_dedup(args) -> int:
     from .dedup import dedup_inputs, find_inputs
     from .progress import Progress
     inputs = find_inputs(args.paths)
-    progress = Progress(len(inputs), sum(i.size for i in inputs))
+    progress = Progress()
     try:
         report = dedup_inputs(inputs, jobs=args.jobs, scheduler=args.scheduler, into=args.into,
                        min_size=args.min_size, chunking=args.chunking, progress=progress)

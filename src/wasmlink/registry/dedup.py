@@ -385,7 +385,9 @@ def dedup(paths, *, jobs: int = 1, scheduler: str | None = None, into=None,
     docstring for the figures). ``jobs`` > 1 maps in a process pool, ``scheduler`` (a Dask
     scheduler address) on a Dask cluster; ``into`` (a path or a Store) also writes the
     deduplicated store (dedup_store.py); ``chunking`` (True, or an average chunk size) adds the
-    content-defined chunking figures. ``progress``: a callable(files, bytes) per batch done."""
+    content-defined chunking figures. ``progress``: a progress.Progress, or any object with
+    ``start(label, files, bytes)`` (a phase begins) and ``__call__(files, bytes)`` (a batch of
+    that phase is done)."""
     return dedup_inputs(find_inputs(paths), jobs=jobs, scheduler=scheduler, into=into,
                         min_size=min_size, chunking=chunking, progress=progress)
 
@@ -427,6 +429,8 @@ def run(runner, inputs: list[Input], min_size: int, chunk_sizes, progress, keep:
     from .dedup_scan import digest_batch, scan_batch
     sizes = [i.size for i in inputs]
     batches = batch_indexes(sizes, runner.workers)
+    if progress is not None:
+        progress.start("scan", len(inputs), sum(sizes))
     scans = runner.map(scan_batch, [[inputs[i].path for i in b] for b in batches],
                        [sum(sizes[i] for i in b) for b in batches], progress,
                        min_size=min_size, chunk_sizes=chunk_sizes)
@@ -436,9 +440,12 @@ def run(runner, inputs: list[Input], min_size: int, chunk_sizes, progress, keep:
         known = {} if known is None else known
         if not requests:
             break
-        groups = batch_indexes([sum(r.sizes) for r in requests], runner.workers)
+        wanted = [sum(r.sizes) for r in requests]
+        groups = batch_indexes(wanted, runner.workers)
+        if progress is not None:
+            progress.start("sha256", len(requests), sum(wanted))
         results = runner.map(digest_batch, [[requests[i] for i in b] for b in groups],
-                             None, None)
+                             [sum(wanted[i] for i in b) for b in groups], progress)
         flat = [digests for batch in runner.gather(results) for digests in batch]
         for rows, digests in zip(answers, flat):
             known.update(zip(rows, digests))

@@ -18,19 +18,24 @@ def human_bytes(n: float) -> str:
 
 
 class Progress:
-    """Call with (files, bytes) done since the last call; ``close`` erases the line."""
+    """``start`` a phase with its totals, call with (files, bytes) done since the last call;
+    ``close`` erases the line."""
 
-    def __init__(self, total_files: int, total_bytes: int, *, label: str = "scan",
+    def __init__(self, total_files: int = 0, total_bytes: int = 0, *, label: str = "scan",
                  stream=None, enabled: bool | None = None, clock=time.monotonic):
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = _is_terminal(self.stream) if enabled is None else enabled
-        self.total_files, self.total_bytes = total_files, total_bytes
-        self.label = label
-        self.files = self.bytes = 0
         self.clock = clock
-        self.started = clock()
-        self.drawn_at = -1.0
         self.width = 0
+        self.start(label, total_files, total_bytes)
+
+    def start(self, label: str, total_files: int, total_bytes: int) -> None:
+        """A new phase (scan, sha256): counts and rate start again from zero."""
+        self.label = label
+        self.total_files, self.total_bytes = total_files, total_bytes
+        self.files = self.bytes = 0
+        self.started = self.clock()
+        self.drawn_at = -1.0
 
     def __call__(self, files: int, nbytes: int) -> None:
         self.files += files
