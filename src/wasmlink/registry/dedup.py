@@ -28,6 +28,8 @@ The terms, exactly:
 
 Files that are not modules or components, or fail to scan (truncated, malformed), are reported
 with an error and left out of every figure; the CLI exits 1 after the report when any failed.
+A file whose size or mtime changes between the scan and a later pass is an error of the whole
+run (its figures would be of neither version).
 
 Data flow: map (dedup_scan: each file to a small summary of hashed ranges), reduce (here:
 group by (size, xxh3); plan which ranges need a sha256), map again for those sha256 only, and
@@ -201,9 +203,16 @@ class Corpus:
 
     def resolve(self, known: dict[int, bytes]) -> tuple[dict[int, bytes], list[int]]:
         """(sha256 of every candidate row found so far, rows still to hash), from the digests
-        ``known``. Exact: a row is taken as a copy only of a confirmed identical ancestor."""
+        ``known``. Exact: a row is taken as a copy only of a confirmed identical ancestor.
+
+        Groups go largest first, so an ancestor's group is done before the groups of what it
+        holds; once a group is done, the first member of each digest among its resolved prefix
+        is recorded, so that whether an ancestor is the first copy is one lookup."""
         ident: dict[int, bytes] = {}
         needed: list[int] = []
+        position: dict[int, int] = {}        # row -> its index in its group
+        resolved_prefix: list[int] = []       # per group: members before the first unresolved
+        first_with: list[dict] = []           # per group: digest -> its first member
         for rows in self.groups:
             for g in rows:
                 if g in known:
@@ -213,19 +222,25 @@ class Corpus:
                 if b is None:
                     needed.append(g)
                     continue
-                if b not in ident:
-                    continue                            # wait for the ancestor
-                peers = self.groups[self.group_of[b]]
-                earlier = peers[:peers.index(b)]
-                if any(p not in ident for p in earlier):
-                    continue                            # its representative is not known yet
-                rep = next((p for p in earlier if ident[p] == ident[b]), b)
+                group = self.group_of[b]
+                if position[b] >= resolved_prefix[group]:
+                    continue                  # the ancestor or one before it is not known yet
+                rep = first_with[group][ident[b]]
                 if rep == b:
-                    needed.append(g)                    # inside the first copy: hash it
+                    needed.append(g)          # inside the first copy: hash it
                 else:
-                    mirror = g - b + rep                # the same unit in the first copy
+                    mirror = g - b + rep      # the same unit in the first copy
                     if mirror in ident:
                         ident[g] = ident[mirror]
+            prefix = 0
+            firsts: dict[bytes, int] = {}
+            for i, g in enumerate(rows):
+                position[g] = i
+                if prefix == i and g in ident:
+                    prefix += 1
+                    firsts.setdefault(ident[g], g)
+            resolved_prefix.append(prefix)
+            first_with.append(firsts)
         return ident, needed
 
     def requests(self, rows: list[int]) -> tuple[list[DigestRequest], list[list[int]]]:

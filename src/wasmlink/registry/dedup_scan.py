@@ -66,7 +66,7 @@ def scan_file(path: str, min_size: int, chunk_sizes=None) -> FileSummary:
         summary.error = e.message
         return summary
     try:
-        st = os.fstat(mapped._file.fileno())
+        st = os.stat(mapped.path)
         summary.size, summary.mtime_ns = len(mapped), st.st_mtime_ns
         kind = detect_kind(mapped.data)
         if kind not in ("module", "component"):
@@ -175,7 +175,7 @@ def digest_file(request: DigestRequest) -> list[bytes]:
     from .._native import hashing
     from ..binary.files import MappedFile
     with MappedFile(request.path) as mapped:
-        st = os.fstat(mapped._file.fileno())
+        st = os.stat(mapped.path)
         if (len(mapped), st.st_mtime_ns) != (request.size, request.mtime_ns):
             raise WasmlinkError("changed while dedup was reading it", path=request.path)
         mapped.advise_sequential()

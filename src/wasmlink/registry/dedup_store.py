@@ -122,7 +122,7 @@ def _write_file(store, summary, base, cid, ident, written, reaches) -> None:
     from .._native import hashing
     from ..binary.files import MappedFile
     with MappedFile(summary.path) as mapped:
-        st = os.fstat(mapped._file.fileno())
+        st = os.stat(mapped.path)
         if (len(mapped), st.st_mtime_ns) != (summary.size, summary.mtime_ns):
             raise WasmlinkError("changed while dedup was reading it", path=summary.path)
         data = mapped.data
