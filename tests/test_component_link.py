@@ -182,3 +182,60 @@ def test_a_library_without_dylink_is_named(tmp_path):
     assert proc.returncode == 1 and proc.stderr.count("\n") == 1
     assert "plain.wasm" in proc.stderr and "dylink.0" in proc.stderr
     assert not (tmp_path / "out.wasm").exists()
+
+
+TLS_WIT = """package test:tls;
+interface t { run: func() -> u32; }
+world lib-a { export t; }
+world lib-b { }
+"""
+# wasip3 libraries: each has TLS of its own (it exports __wasm_library_tls_info) and reaches its
+# TLS base and the stack pointer through env functions the linker synthesizes
+TLS_LIB_A = """(module
+  (@dylink.0 (mem-info (memory 8 2)))
+  (import "env" "memory" (memory 1))
+  (import "env" "__wasm_get_tls_base" (func $get_tls (result i32)))
+  (import "env" "__wasm_set_tls_base" (func $set_tls (param i32)))
+  (import "env" "__wasm_get_stack_pointer" (func $get_sp (result i32)))
+  (import "env" "__wasm_set_stack_pointer" (func $set_sp (param i32)))
+  (import "env" "b_set" (func $b_set (param i32)))
+  (import "env" "b_get" (func $b_get (result i32)))
+  (global (export "__wasm_library_tls_info") i32 (i32.const 0))
+  (func (export "test:tls/t#run") (result i32)
+    (call $set_tls (i32.const 100))
+    (call $b_set (i32.const 200))
+    (call $set_sp (i32.const 7))
+    (i32.add (call $get_tls)
+      (i32.add (i32.mul (call $b_get) (i32.const 1000))
+               (i32.mul (call $get_sp) (i32.const 1000000))))))"""
+TLS_LIB_B = """(module
+  (@dylink.0 (mem-info (memory 8 2)))
+  (import "env" "memory" (memory 1))
+  (import "env" "__wasm_get_tls_base" (func $get_tls (result i32)))
+  (import "env" "__wasm_set_tls_base" (func $set_tls (param i32)))
+  (global (export "__wasm_library_tls_info") i32 (i32.const 0))
+  (func (export "b_set") (param i32) (call $set_tls (local.get 0)))
+  (func (export "b_get") (result i32) (call $get_tls)))"""
+
+
+def test_wasip3_tls_bases_are_per_library_and_the_stack_pointer_is_context_slot_0():
+    from wasmlink.embed.embed import SECTION_NAME, custom_section, producers
+    from wasmlink.wit.encode import encode_world
+    from wasmlink.wit.resolve import Resolve
+    from wasmlink.wrap.command import validation_engine
+    from wasmlink.wrap.link import link_component
+
+    def library(wat, world):
+        resolve = Resolve()
+        package = resolve.push_str(TLS_WIT, "tls.wit")
+        encoded = encode_world(resolve, resolve.select_world(package, world), "utf8", producers())
+        return bytes(wasmtime.wat2wasm(wat)) + custom_section(SECTION_NAME, encoded)
+    component = link_component([("a", library(TLS_LIB_A, "lib-a"), "a.so"),
+                                ("b", library(TLS_LIB_B, "lib-b"), "b.so")])
+    engine = validation_engine()
+    store = wasmtime.Store(engine)
+    instance = wc.Linker(engine).instantiate(store, wc.Component(engine, component))
+    run_ = instance.get_func(store, instance.get_export_index(
+        store, "run", instance.get_export_index(store, "test:tls/t")))
+    # a's base is 100 while b's is 200 (one slot each), the stack pointer 7
+    assert run_(store) == 100 + 200 * 1000 + 7 * 1000000

@@ -24,9 +24,7 @@ wasmtime = pytest.importorskip("wasmtime")
 CASES = Path("/work/shared/conformance/wasm-tools/crates/wit-component/tests/components")
 LINK_CASES = sorted(d.name for d in CASES.glob("*link*") if d.is_dir()) if CASES.exists() else []
 # cases needing what plan_link does not do yet
-UNSUPPORTED = {"link-wasip3-tls": "wasip3 TLS/stack-pointer intrinsics",
-               "link-wasip3-tls-no-threads": "wasip3 TLS/stack-pointer intrinsics",
-               "link-dl-openable-builtin-libdl": "built-in libdl",
+UNSUPPORTED = {"link-dl-openable-builtin-libdl": "built-in libdl",
                "link-dl-openable-builtin-libdl-with-unused": "built-in libdl"}
 
 
@@ -162,6 +160,53 @@ def test_dl_openable_lookup_table_matches_wit_component():
     assert bytes(init.data[seg.data_offset:seg.data_offset + seg.data_size]) == want.encode("latin-1")
     assert exports_of(plan.main_module)["foo:memory_base"] == 1048688
     assert exports_of(plan.main_module)["foo:table_base"] == 4
+
+
+def init_data(plan) -> list[tuple[int, bytes]]:
+    """(address, bytes) of each active data segment of the init module."""
+    init = Module(plan.init_module)
+    out = []
+    for seg in init.data_segments:
+        address = Reader(seg.offset, 1, len(seg.offset), "offset").s32("offset")
+        out.append((address, bytes(init.data[seg.data_offset:seg.data_offset + seg.data_size])))
+    return out
+
+
+def test_wasip3_tls_tables_are_laid_out_as_wit_component_does():
+    # (the numbers of the case's component.wat) after the dlopen table at 1048576: the main
+    # thread's TLS bases of c and foo (none has no TLS), their library_info, then
+    # __wasm_program_tls_info = {2, library_info, main_thread_tls_base}
+    _, plan = plan_case("link-wasip3-tls")
+    g = exports_of(plan.main_module)
+    assert {k: g[k] for k in ("__wasm_program_tls_info", "c:memory_base", "foo:memory_base",
+                              "none:memory_base")} == {
+        "__wasm_program_tls_info": 1048600, "c:memory_base": 1048624,
+        "foo:memory_base": 1048640, "none:memory_base": 1048656}
+    assert init_data(plan)[1] == (1048600, struct.pack("<3I", 2, 1048592, 1048584))
+    # c may spawn threads: main reads context slot 1, which it imports
+    assert plan.main_wiring == {("$root", "[context-get-1]"): Source("context", "context.get 1")}
+    assert plan.wiring["foo"][("env", "__wasm_get_tls_base")] == \
+        Source("main", "foo:__wasm_get_tls_base")
+    assert plan.wiring["c"][("env", "__wasm_set_stack_pointer")] == \
+        Source("context", "context.set 0")
+    assert plan.wiring["c"][("GOT.mem", "__wasm_program_tls_info")] == \
+        Source("main", "__wasm_program_tls_info")
+
+
+def test_wasip3_tls_without_threads_keeps_only_the_main_threads_bases():
+    _, plan = plan_case("link-wasip3-tls-no-threads")
+    g = exports_of(plan.main_module)
+    assert "__wasm_program_tls_info" not in g and plan.main_wiring == {}
+    assert (g["c:memory_base"], g["foo:memory_base"], g["foo:table_base"]) == (1048592, 1048608, 3)
+    assert len(init_data(plan)) == 1                     # the dlopen table only
+
+
+def test_a_tls_intrinsic_of_the_wrong_type_is_an_error():
+    wat = """(module (@dylink.0 (mem-info))
+               (import "env" "__wasm_get_tls_base" (func (param i32))))"""
+    with pytest.raises(LinkError, match=r"library odd: import env.__wasm_get_tls_base must be "
+                                        r"a function \[\] -> \[I32\]"):
+        plan_link([("odd", wasmtime.wat2wasm(wat), "odd.so")])
 
 
 def test_errors_name_the_libraries():

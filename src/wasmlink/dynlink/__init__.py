@@ -7,7 +7,7 @@ module that fills GOT entries and table slots and runs relocations and construct
 wit-component's linker (wasm-tools ``crates/wit-component/src/linking.rs``).
 
 Passes, one module each: libraries (read) → resolve → main_module (lay out, emit main) →
-init_module → plan (wiring). dlopen's lookup table is in dlopen.
+init_module → plan (wiring). dlopen's lookup table is in dlopen, wasip3's TLS tables in tls.
 """
 from .plan import DEFAULT_STACK_SIZE, LinkPlan, Source, plan_link
 

@@ -4,7 +4,10 @@ Its start function, in this order:
 1. stores each dl-openable data symbol's address into the dlopen table;
 2. sets each GOT.mem global of main: provider's ``memory_base`` + the address the provider
    exports (libraries in input order; a weak entry nobody defines stays 0);
-3. calls every library's ``__wasm_apply_data_relocs``, then every library's
+3. stores the address of each library's ``__wasm_library_tls_info`` into main's ``library_info``
+   table (wasip3 TLS, tls.py; wit-component does this last, after the constructors: here a
+   constructor that starts a thread finds the table complete);
+4. calls every library's ``__wasm_apply_data_relocs``, then every library's
    ``__wasm_call_ctors`` or ``_initialize`` (each preceded by ``__wasm_init_task`` when the
    library has one) and ``__wasm_set_libraries`` (with the dlopen table's root), both passes in
    instantiation order, so that a library's constructors run after those of the libraries it
@@ -13,13 +16,15 @@ Its start function, in this order:
 
 Two active element segments fill the table: the dlopen function slots, then the trampoline
 slots (each GOT.func target or forward-referenced function, from its provider; a stub from
-main). One active data segment writes the dlopen table. It imports ``main``'s memory and table
+main). Active data segments write the dlopen table and, when a library wants it,
+``__wasm_program_tls_info``. It imports ``main``'s memory and table
 with minimum 0, and ``main``'s and each library's exports under those instances' names.
 """
 from __future__ import annotations
 
 from ..binary.types import FUNCREF, MEMORY, TABLE, Limits, MemoryType, TableType
 from .emit import ModuleWriter, call, global_get, global_set, i32_const, u32
+from .libraries import LIBRARY_TLS_INFO
 from .main_module import Layout, stub_export
 from .resolve import STUBS, Resolution
 
@@ -73,7 +78,15 @@ def make_init_module(libs, res: Resolution, lay: Layout):
             body += global_get(imp.global_(provider, symbol))
             body += b"\x6a"
             body += global_set(imp.global_(MAIN, f"{lib.name}:{symbol}", True))
-    # 3. relocations, then constructors, in instantiation order
+    # 3. the TLS info of each library with thread-local storage
+    tls = lay.tls
+    if tls.needs_program_info:
+        for name, slot in tls.slots.items():
+            body += i32_const(tls.library_info + 4 * slot)
+            body += global_get(imp.global_(name, LIBRARY_TLS_INFO))
+            body += global_get(imp.global_(MAIN, f"{name}:memory_base"))
+            body += b"\x6a" + b"\x36\x02\x00"       # i32.add; i32.store align=2 offset=0
+    # 4. relocations, then constructors, in instantiation order
     for name in res.order:
         if "__wasm_apply_data_relocs" in by_name[name].lifecycle:
             body += call(imp.func(name, "__wasm_apply_data_relocs"))
@@ -104,4 +117,6 @@ def make_init_module(libs, res: Resolution, lay: Layout):
     w.add_elements(lay.dl.table_base, dl_funcs)
     w.add_elements(lay.trampoline_base, targets)
     w.add_data(lay.dl.memory_base, lay.dl.buffer)
+    if tls.buffer:
+        w.add_data(tls.program_info, tls.buffer)
     return w.finish(), [(i.module, i.name) for i in w.imports]

@@ -7,7 +7,12 @@ linking convention defines (tool-conventions DynamicLinking.md):
   ``__memory_base``/``__table_base``);
 - ``env`` functions and tags, resolved against other libraries' exports;
 - ``GOT.mem`` and ``GOT.func`` globals: addresses of data and functions, filled in by the init
-  module (``__heap_base``, ``__heap_end``, ``__stack_high``, ``__stack_low`` come from main);
+  module (``__heap_base``, ``__heap_end``, ``__stack_high``, ``__stack_low`` and wasip3's
+  ``__wasm_program_tls_info`` come from main);
+- wasip3's thread-context intrinsics, ``env`` functions no library defines: the stack pointer
+  (``__wasm_get_stack_pointer``/``__wasm_set_stack_pointer``, the component's context slot 0)
+  and this library's TLS base (``__wasm_get_tls_base``/``__wasm_set_tls_base``, a slot of
+  main's per-thread table of TLS bases);
 - everything else is the library's world: the component layer lowers it.
 
 Exports are keyed by (name, kind, type) as wit-component does, so a symbol only resolves to a
@@ -37,7 +42,18 @@ GOT_FUNC = "GOT.func"
 MAIN_ENV_GLOBALS = ("__stack_pointer", "__init_stack_pointer", "__asyncify_state",
                     "__asyncify_data")
 # GOT.mem entries the main module provides itself rather than a library
-MAIN_GOT_MEM = ("__heap_base", "__heap_end", "__stack_high", "__stack_low")
+PROGRAM_TLS_INFO = "__wasm_program_tls_info"
+MAIN_GOT_MEM = ("__heap_base", "__heap_end", "__stack_high", "__stack_low", PROGRAM_TLS_INFO)
+# env functions the linker synthesizes (wasip3), and the core type each must have
+STACK_POINTER_INTRINSICS = {"__wasm_get_stack_pointer": FuncType((), (I32,)),
+                            "__wasm_set_stack_pointer": FuncType((I32,), ())}
+TLS_BASE_INTRINSICS = {"__wasm_get_tls_base": FuncType((), (I32,)),
+                       "__wasm_set_tls_base": FuncType((I32,), ())}
+# a library with thread-local storage exports the address of its
+# `struct { size_t (*size_and_align)(size_t *); void (*init_tls)(void *); }`
+LIBRARY_TLS_INFO = "__wasm_library_tls_info"
+ROOT = "$root"
+THREAD_NEW_INDIRECT = "[thread-new-indirect-v0]"
 LIFECYCLE_EXPORTS = ("__wasm_apply_data_relocs", "__wasm_call_ctors", "_initialize", "_start",
                      "__wasm_set_libraries")
 DEFAULT_MEM_INFO = MemInfo(0, 1, 0, 1)
@@ -109,6 +125,9 @@ class Library:
         self.env_tags: dict[str, FuncType] = {}
         self.got_mem: list[str] = []          # addresses the init module computes
         self.got_func: list[str] = []         # functions needing a table slot
+        self.intrinsics: set[str] = set()     # STACK_POINTER_ and TLS_BASE_INTRINSICS used
+        self.needs_program_tls_info = False
+        self.uses_thread_new_indirect = False   # may spawn threads (wasip3 cooperative ones)
         func_types, global_types, tag_types = [], [], []
         for imp in module.imports:
             if imp.kind == FUNC:
@@ -136,6 +155,9 @@ class Library:
             elif exp.kind == TAG:
                 self.exports[exp.name] = SymbolKey(exp.name, TAG, tag_types[exp.index])
             # memories and tables are not symbols: a library that exports one keeps it
+        # (a global export: the init module lists its address in __wasm_program_tls_info)
+        tls_info = self.exports.get(LIBRARY_TLS_INFO)
+        self.has_library_tls_info = tls_info is not None and tls_info.kind == GLOBAL
         if "__wasm_call_ctors" in self.lifecycle and "_initialize" in self.lifecycle:
             raise LinkError(f"library {name} exports both `__wasm_call_ctors` and "
                             "`_initialize`; expected at most one of the two")
@@ -152,6 +174,11 @@ class Library:
             elif imp.name in MAIN_ENV_GLOBALS or imp.name in ("__memory_base",
                                                                "__table_base"):
                 self._expect(imp.kind == GLOBAL and imp.desc.valtype == I32, where, "an i32 global")
+            elif imp.name in STACK_POINTER_INTRINSICS or imp.name in TLS_BASE_INTRINSICS:
+                expected = STACK_POINTER_INTRINSICS.get(imp.name) or TLS_BASE_INTRINSICS[imp.name]
+                self._expect(imp.kind == FUNC and types[imp.desc] == expected, where,
+                             f"a function {_signature(expected)}")
+                self.intrinsics.add(imp.name)
             elif imp.kind == FUNC:
                 self.env_functions[imp.name] = (types[imp.desc],
                                                 self.import_flags.get((ENV, imp.name), 0))
@@ -163,9 +190,16 @@ class Library:
             self._expect(imp.kind == GLOBAL and imp.desc.valtype == I32, where, "an i32 global")
             if imp.module == GOT_FUNC:
                 self.got_func.append(imp.name)
+            elif imp.name == PROGRAM_TLS_INFO:
+                self.needs_program_tls_info = True
             elif imp.name not in MAIN_GOT_MEM:
                 self.got_mem.append(imp.name)
+        elif imp.module == ROOT and imp.name == THREAD_NEW_INDIRECT:
+            self.uses_thread_new_indirect = True
         # any other module: the library's world, lowered by the component layer
+
+    def needs_tls_base(self) -> bool:
+        return any(name in TLS_BASE_INTRINSICS for name in self.intrinsics)
 
     def _expect(self, ok: bool, where: str, what: str) -> None:
         if not ok:

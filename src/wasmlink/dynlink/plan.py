@@ -1,9 +1,10 @@
 """``plan_link``: the passes of shared-everything dynamic linking, and the plan they produce.
 
 The component layer (``wasmlink component link``) turns a LinkPlan into a component: it
-instantiates ``main_module``, then each library in ``order`` with its imports taken as
-``wiring`` says, then ``init_module`` with ``init_wiring``. Nothing here knows about components;
-a plan can as well be run with a core-wasm engine alone (tests/support/dynlink_run.py does).
+instantiates ``main_module`` with its imports (``main_wiring``, empty unless wasip3 threads may
+exist), then each library in ``order`` with its imports taken as ``wiring`` says, then
+``init_module`` with ``init_wiring``. Nothing here knows about components; a plan can as well be
+run with a core-wasm engine alone (tests/support/dynlink_run.py does).
 """
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from typing import NamedTuple
 from ..errors import LinkError, UnsupportedError
 from .init_module import MAIN, make_init_module
 from .libraries import (
-    ENV, GOT_FUNC, GOT_MEM, MAIN_ENV_GLOBALS, MAIN_GOT_MEM, Library, read_libraries,
+    ENV, GOT_FUNC, GOT_MEM, MAIN_ENV_GLOBALS, MAIN_GOT_MEM, TLS_BASE_INTRINSICS, Library,
+    read_libraries,
 )
-from .main_module import lay_out, make_main_module, stub_export
+from .main_module import lay_out, main_imports, make_main_module, stub_export
 from .resolve import STUBS, Resolution, check_needed, resolve
+from .tls import CONTEXT_GET_1
 
 DEFAULT_STACK_SIZE = 1 << 20
 BUILT_IN_LIBDL = "libdl.so"
@@ -31,7 +34,9 @@ class Source(NamedTuple):
 
     kind "main": the main module's export ``name``; "library": ``library``'s export ``name``;
     "world": nothing here provides it (the component layer lowers the world function ``name``
-    of the import's module); "stub": a trapping function, the main module's export ``name``."""
+    of the import's module); "stub": a trapping function, the main module's export ``name``;
+    "context": the component's built-in ``name`` (``context.get 0`` and ``context.set 0`` for
+    the stack pointer, ``context.get 1`` for main's TLS-base accessors)."""
     kind: str
     name: str | None
     library: str | None = None
@@ -44,6 +49,7 @@ class LinkPlan(NamedTuple):
     init_module: bytes
     init_wiring: dict[tuple[str, str], Source]
     warnings: list[str]
+    main_wiring: dict[tuple[str, str], Source]
 
 
 def plan_link(libraries, *, dl_openable=(), stack_size: int = DEFAULT_STACK_SIZE,
@@ -70,7 +76,9 @@ def plan_link(libraries, *, dl_openable=(), stack_size: int = DEFAULT_STACK_SIZE
     init_wiring = {(module, name): (Source("main", name) if module == MAIN
                                     else Source("library", name, module))
                    for module, name in init_imports}
-    return LinkPlan(main, list(res.order), wiring, init, init_wiring, list(res.warnings))
+    main_wiring = {key: CONTEXT_SOURCES[key[1]] for key in main_imports(lay)}
+    return LinkPlan(main, list(res.order), wiring, init, init_wiring, list(res.warnings),
+                    main_wiring)
 
 
 def wire_library(lib: Library, res: Resolution) -> dict[tuple[str, str], Source]:
@@ -92,10 +100,19 @@ def wire_library(lib: Library, res: Resolution) -> dict[tuple[str, str], Source]
     return out
 
 
+CONTEXT_SOURCES = {"__wasm_get_stack_pointer": Source("context", "context.get 0"),
+                   "__wasm_set_stack_pointer": Source("context", "context.set 0"),
+                   CONTEXT_GET_1: Source("context", "context.get 1")}
+
+
 def _wire_env(lib: Library, imp, res: Resolution, before, trampolined) -> Source:
     name = imp.name
     if name in ("memory", "__indirect_function_table") or name in MAIN_ENV_GLOBALS:
         return Source("main", name)
+    if name in lib.intrinsics:
+        if name in TLS_BASE_INTRINSICS:
+            return Source("main", f"{lib.name}:{name}")
+        return CONTEXT_SOURCES[name]
     if name == "__memory_base":
         return Source("main", f"{lib.name}:memory_base")
     if name == "__table_base":

@@ -23,8 +23,8 @@ from ..wit.encode import WorldEncoder
 from .. import __version__
 from .builder import ComponentBuilder, ComponentScope
 from .adapters import MAIN_MODULE, blank_dead_functions, inject_stack, realloc_via_memory_grow
-from .new import (Bound, CoreUnit, Link, _Wrapper, _options, bind_exports, bind_imports,
-                  strip_component_types)
+from .new import (CONTEXT_GET, CONTEXT_SET, Bound, CoreUnit, Link, _Wrapper, _options,
+                  bind_exports, bind_imports, strip_component_types)
 from .shims import fixup_module, shim_module
 
 CORE_SORT = {FUNC: "core func", GLOBAL: "core global", MEMORY: "core memory",
@@ -209,6 +209,7 @@ class _Linker(_Wrapper):
         b = self.b
         self.aliased_funcs = {}
         self.reallocs = {}
+        self.context_builtins = {}
         self.emit_imports()
         main_module = b.core_module(self.plan.main_module)
         modules = {}
@@ -229,7 +230,12 @@ class _Linker(_Wrapper):
                 data = inject_stack(data)
             modules[u.tag] = b.core_module(data)
         init_module = b.core_module(self.plan.init_module)
-        main = b.core_instantiate(main_module, [])
+        main_args: dict = {}
+        for (module_name, name), source in self.plan.main_wiring.items():
+            main_args.setdefault(module_name, []).append(
+                (name, "core func", self._source(source, "core func", {})))
+        main = b.core_instantiate(main_module, [(m, b.core_instance_of(items))
+                                                for m, items in main_args.items()])
         self.table_instance = main
         self.memory = b.alias_core_export(main, "memory", "core memory")
         provided: dict = {}
@@ -371,6 +377,12 @@ class _Linker(_Wrapper):
         return b.finish()
 
     def _source(self, source, sort: str, instances: dict) -> int:
+        if source.kind == "context":             # wasip3's stack pointer and TLS table
+            if source.name not in self.context_builtins:
+                op, slot = source.name.split()
+                self.context_builtins[source.name] = self.b.canon(cm.CanonBuiltin(
+                    CONTEXT_GET if op == "context.get" else CONTEXT_SET, (I32, int(slot))))
+            return self.context_builtins[source.name]
         if source.kind == "main":
             return self.b.alias_core_export(instances["main"], source.name, sort)
         if source.kind == "library":
