@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from support.python_apps import python_app_components
 from wasmlink.errors import UsageError
@@ -146,6 +148,36 @@ def test_files_that_are_not_wasm_or_are_truncated_are_reported_and_left_out(tmp_
         "cut.wasm": "section size 300 runs past the end: 139 bytes left (section id 1) "
                     "(at offset 0x9)",
     }
+
+
+@settings(max_examples=80, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cut=st.integers(min_value=0, max_value=700), flips=st.lists(
+    st.tuples(st.integers(min_value=0, max_value=699), st.integers(min_value=1, max_value=255)),
+    max_size=3))
+def test_mutated_binaries_give_a_report_never_a_crash(tmp_path, cut, flips):
+    m = module(b"m", 300)
+    data = bytearray(component(core(m), nested(component(core(m))))[:cut])
+    for offset, xor in flips:
+        if offset < len(data):
+            data[offset] ^= xor
+    path = tmp_path / "mutated.wasm"
+    path.write_bytes(data)
+    report = dedup([path], min_size=0)
+    [figures_of] = report.files
+    assert report.total == (len(data) if figures_of.error is None else 0)
+    assert report.unique + report.saved == report.total
+
+
+def test_a_file_changed_between_the_passes_is_an_error(tmp_path):
+    from wasmlink.errors import WasmlinkError
+    from wasmlink.registry.dedup_scan import DigestRequest, digest_file
+    path = write(tmp_path, {"a.wasm": module(b"m", 300)})[0]
+    st_ = path.stat()
+    assert digest_file(DigestRequest(str(path), 300, st_.st_mtime_ns, [0], [300])) == [
+        hashlib.sha256(path.read_bytes()).digest()]
+    with pytest.raises(WasmlinkError, match="a.wasm: changed while dedup was reading it"):
+        digest_file(DigestRequest(str(path), 300, st_.st_mtime_ns - 1, [0], [300]))
 
 
 def test_an_empty_input_list_is_a_usage_error():
