@@ -14,7 +14,8 @@ The terms, exactly:
     total       the sum of the sizes of the files that scanned.
     unique      the sum, over the distinct contents, of their own bytes: the size of a store that
                 keeps each distinct content once, with its nested units by reference (what
-                ``--into`` writes as literal and module blobs, before recipe overhead). A module
+                ``--into`` writes as literal and module blobs, before recipe overhead, and
+                less where two units' literal runs happen to be equal). A module
                 nested in a duplicated component is counted once, not once per copy.
     saved       total - unique. It is the sum over the distinct contents of
                 (occurrences - 1) * own bytes, which is each shared group's ``saved`` below.
