@@ -14,7 +14,7 @@ from .errors import ParseError, UnsupportedError, UsageError, WasmlinkError
 __version__ = "0.1.0"
 __all__ = ["read", "inspect", "encode_module", "write_module", "link", "LinkResult",
            "component_embed", "component_new", "component_wit", "component_link",
-           "instantiate_component", "Store", "push", "pull", "resolve",
+           "instantiate_component", "Store", "push", "pull", "resolve", "dedup",
            "WasmlinkError", "ParseError", "UnsupportedError", "UsageError", "__version__"]
 
 
@@ -191,3 +191,14 @@ def resolve(component, sources, output, *, strict=True, **client_options):
     from ``sources`` (stores or registry repositories) and checked against their hashes."""
     from .registry.resolve import resolve_component
     return resolve_component(component, sources, output, strict=strict, **client_options)
+
+
+def dedup(paths, *, jobs=1, scheduler=None, into=None, min_size=None, chunking=False):
+    """Find the nested modules and components that ``paths`` (files, directories) share: a
+    DedupReport with bytes total / unique / saved per file and overall (README: bulk dedup).
+    ``jobs`` spreads the scan over processes, ``scheduler`` over a Dask cluster (the ``dask``
+    extra); ``into`` also writes a deduplicated store; ``chunking`` adds what content-defined
+    chunking would save."""
+    from .registry.dedup import DEFAULT_MIN_SIZE, dedup as _dedup
+    return _dedup(paths, jobs=jobs, scheduler=scheduler, into=into, chunking=chunking,
+                  min_size=DEFAULT_MIN_SIZE if min_size is None else min_size)
