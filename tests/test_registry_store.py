@@ -434,14 +434,8 @@ def test_the_layout_is_exactly_what_image_layout_md_describes(tmp_path):
   "schemaVersion": 2,
   "mediaType": "application/vnd.oci.image.index.v1+json",
   "manifests": [
-    {{
-      "mediaType": "application/vnd.oci.image.manifest.v1+json",
-      "digest": "{digest}",
-      "size": {size},
-      "annotations": {{
-        "org.opencontainers.image.ref.name": "wasi/http:0.2.0"
-      }}
-    }}
+    {{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "{digest}", \
+"size": {size}, "annotations": {{"org.opencontainers.image.ref.name": "wasi/http:0.2.0"}}}}
   ]
 }}
 """

@@ -114,6 +114,7 @@ class Store:
         self._locks = StoreLocks(self._root, timeout=lock_timeout)
         self._local = threading.local()
         self._key = os.path.realpath(self._root)
+        self._index_cache = None
         layout = os.path.join(self._root, LAYOUT_FILE)
         if not os.path.exists(layout):
             if not create:
@@ -223,10 +224,13 @@ class Store:
         with self.writing():
             self._check_manifest_blob(digest, media_type, size)
             with self._locks.index():
-                doc = self._load_index()
-                doc["manifests"] = [
-                    d for d in doc["manifests"]
-                    if _ref_name(d) != key and not (_ref_name(d) is None and d["digest"] == digest)]
+                doc = self._load_index(fresh=False)
+                replaced = [d for d in doc["manifests"] if _ref_name(d) == key
+                            or _ref_name(d) is None and d["digest"] == digest]
+                if replaced == [descriptor]:
+                    return key          # already so: a retried push rewrites nothing
+                doc["manifests"] = [d for d in doc["manifests"] if not any(
+                    d is r for r in replaced)]
                 doc["manifests"].append(descriptor)
                 self._save_index(doc)
         return key
@@ -241,7 +245,7 @@ class Store:
             key = canonical_name(name)
             gone = lambda d: _ref_name(d) == key        # noqa: E731
         with self.writing(), self._locks.index():
-            doc = self._load_index()
+            doc = self._load_index(fresh=False)
             removed = [d for d in doc["manifests"] if gone(d)]
             if not removed:
                 raise NotFoundError(f"no manifest named {name!r} in the store", path=self._root)
@@ -253,22 +257,23 @@ class Store:
         """The index descriptor of ``name`` (or of a manifest digest ``@sha256:...``)."""
         if name.startswith("@"):
             digest = parse_digest(name[1:])
-            for d in self._load_index()["manifests"]:
+            for d in self._load_index(fresh=False)["manifests"]:
                 if d["digest"] == digest:
                     return _copy(d)
             raise NotFoundError(f"no manifest {digest} in the store's index", path=self._root)
         key = canonical_name(name)
-        for d in self._load_index()["manifests"]:
+        for d in self._load_index(fresh=False)["manifests"]:
             if _ref_name(d) == key:
                 return _copy(d)
         raise NotFoundError(f"no manifest named {key!r} in the store", path=self._root)
 
     def names(self) -> list[str]:
-        return sorted(n for n in map(_ref_name, self._load_index()["manifests"]) if n is not None)
+        return sorted(n for n in map(_ref_name, self._load_index(fresh=False)["manifests"])
+                      if n is not None)
 
     def manifests(self) -> list[dict]:
         """Every index descriptor, in index order (by name; unnamed ones last, by digest)."""
-        return [_copy(d) for d in self._load_index()["manifests"]]
+        return [_copy(d) for d in self._load_index(fresh=False)["manifests"]]
 
     def repository(self, name: str = "") -> "StoreRepository":
         """The Repository (see registry/__init__.py) of repository ``name`` in this store;
@@ -403,14 +408,28 @@ class Store:
                                             f"{LAYOUT_VERSION!r}")]
         return []
 
-    def _load_index(self) -> dict:
-        """index.json, checked: schemaVersion 2 and a list of well-formed descriptors."""
+    def _load_index(self, *, fresh: bool = True) -> dict:
+        """index.json, checked: schemaVersion 2 and a list of well-formed descriptors.
+
+        Others than gc and fsck (``fresh=False``) reuse the last parse (or write) while the
+        file is the same one: every write of ours renames a new file into place, so another
+        writer's index is a new inode. gc and fsck read the disk."""
         path = os.path.join(self._root, INDEX_FILE)
         try:
             with open(path, "rb") as f:
-                raw = f.read()
+                signature = _signature(os.fstat(f.fileno()))
+                cached = self._index_cache
+                if not fresh and cached is not None and cached[0] == signature:
+                    doc = cached[1]
+                else:
+                    doc = self._parse_index(f.read(), path)
+                    self._index_cache = (signature, doc)
         except FileNotFoundError:
             raise ParseError("missing: the store has no index.json", path=path) from None
+        return {**doc, "manifests": list(doc["manifests"])}
+
+    @staticmethod
+    def _parse_index(raw: bytes, path: str) -> dict:
         try:
             doc = json.loads(raw)
         except ValueError as e:
@@ -433,12 +452,14 @@ class Store:
         return doc
 
     def _save_index(self, doc: dict) -> None:
-        self._write_file(INDEX_FILE, index_bytes(doc))
+        doc = _normalized(doc)
+        st = self._write_file(INDEX_FILE, _index_text(doc))
+        self._index_cache = (_signature(st), doc)
 
-    def _write_file(self, name: str, data: bytes) -> None:
+    def _write_file(self, name: str, data: bytes) -> os.stat_result:
         with self._locks.stage() as staged:
             staged.write(data)
-            staged.commit(os.path.join(self._root, name))
+            return staged.commit(os.path.join(self._root, name))
 
     def _stage_file(self, source, *, expected: str | None) -> tuple[str, bool]:
         """Copy a file into the store, hashing it on the way (its digest must be ``expected``
@@ -528,7 +549,7 @@ class Store:
     def _record_unnamed(self, digest: str, media_type: str, size: int) -> None:
         """An index entry without a name for a manifest put by digest (unless it has one)."""
         with self.writing(), self._locks.index():
-            doc = self._load_index()
+            doc = self._load_index(fresh=False)
             if any(d["digest"] == digest for d in doc["manifests"]):
                 return
             doc["manifests"].append({"mediaType": media_type, "digest": digest, "size": size})
@@ -674,16 +695,39 @@ class StoreRepository:
 
 # --- the index.json form ------------------------------------------------------------------------
 
-def index_bytes(doc: dict) -> bytes:
-    """index.json in its one form: schemaVersion, mediaType, manifests (by name; unnamed ones
-    after, by digest), any other fields of the document sorted after them; two-space JSON."""
+def _normalized(doc: dict) -> dict:
+    """The document as index_bytes writes it (manifests ordered and sorted)."""
     manifests = sorted((_ordered(d) for d in doc["manifests"]),
                        key=lambda d: (_ref_name(d) is None, _ref_name(d) or "", d["digest"]))
-    out = {"schemaVersion": 2, "mediaType": INDEX_MEDIA_TYPE, "manifests": manifests}
-    for key in sorted(doc):
-        if key not in out:
-            out[key] = doc[key]
-    return (json.dumps(out, indent=2, ensure_ascii=True) + "\n").encode()
+    return {**doc, "schemaVersion": 2, "mediaType": INDEX_MEDIA_TYPE, "manifests": manifests}
+
+
+def _signature(st: os.stat_result) -> tuple:
+    return st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def index_bytes(doc: dict) -> bytes:
+    """index.json in its one form: schemaVersion, mediaType, manifests (by name; unnamed ones
+    after, by digest), then any other fields of the document by key; one descriptor a line,
+    which reads and diffs well and is written by the C JSON encoder (an indented dump is
+    pure Python, and index.json is rewritten by every tag)."""
+    return _index_text(_normalized(doc))
+
+
+def _index_text(doc: dict) -> bytes:
+    manifests = doc["manifests"]
+    encode = _COMPACT.encode
+    fields = ['"schemaVersion": 2', f'"mediaType": {encode(INDEX_MEDIA_TYPE)}']
+    if manifests:
+        fields.append('"manifests": [\n    ' + ",\n    ".join(map(encode, manifests)) + "\n  ]")
+    else:
+        fields.append('"manifests": []')
+    fields += [f"{encode(k)}: {encode(doc[k])}" for k in sorted(doc)
+               if k not in ("schemaVersion", "mediaType", "manifests")]
+    return ("{\n  " + ",\n  ".join(fields) + "\n}\n").encode()
+
+
+_COMPACT = json.JSONEncoder(ensure_ascii=True, separators=(", ", ": "))
 
 
 def _layout_bytes() -> bytes:
