@@ -182,17 +182,14 @@ class StagedFile:
     def write(self, data) -> None:
         self.size += self.file.write(data)
 
-    def commit(self, target: str, *, mode: int = 0o644) -> os.stat_result:
-        """Rename the file into place; returns its stat (a rename keeps inode and mtime)."""
+    def commit(self, target: str, *, mode: int = 0o644) -> None:
         self.file.flush()
         os.fchmod(self.file.fileno(), mode & ~UMASK)
         os.fsync(self.file.fileno())
-        st = os.fstat(self.file.fileno())
         self.file.close()
         os.replace(self.path, target)
         self.path = None
         fsync_dir(os.path.dirname(target))
-        return st
 
     def discard(self) -> None:
         if not self.file.closed:

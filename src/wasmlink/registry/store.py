@@ -17,8 +17,9 @@ put by digest alone gets an index entry without a name, so that it stays reachab
 Integrity. A blob becomes visible only once whole and only under the digest of its content: it
 is hashed while it is staged, and renamed into ``blobs/sha256`` only if the hash matches. Every
 read is verified again (a blob changed on disk is an error naming its digest and file).
-index.json is replaced atomically, its entries sorted by name and written in one fixed JSON
-form without timestamps: the same operations give byte-identical index.json.
+index.json is replaced atomically (staged, fsynced, renamed, directory fsynced), its entries
+sorted by name and written in one fixed JSON form, one descriptor a line, without timestamps:
+the same operations give byte-identical index.json.
 
 Concurrency (the gc protocol). A writer holds the store's session lock *shared* from its first
 blob to its last tag (``with store.writing():``, or a repository object, which holds it from
@@ -224,7 +225,7 @@ class Store:
         with self.writing():
             self._check_manifest_blob(digest, media_type, size)
             with self._locks.index():
-                doc = self._load_index(fresh=False)
+                doc = self._load_index()
                 replaced = [d for d in doc["manifests"] if _ref_name(d) == key
                             or _ref_name(d) is None and d["digest"] == digest]
                 if replaced == [descriptor]:
@@ -245,7 +246,7 @@ class Store:
             key = canonical_name(name)
             gone = lambda d: _ref_name(d) == key        # noqa: E731
         with self.writing(), self._locks.index():
-            doc = self._load_index(fresh=False)
+            doc = self._load_index()
             removed = [d for d in doc["manifests"] if gone(d)]
             if not removed:
                 raise NotFoundError(f"no manifest named {name!r} in the store", path=self._root)
@@ -257,23 +258,23 @@ class Store:
         """The index descriptor of ``name`` (or of a manifest digest ``@sha256:...``)."""
         if name.startswith("@"):
             digest = parse_digest(name[1:])
-            for d in self._load_index(fresh=False)["manifests"]:
+            for d in self._load_index()["manifests"]:
                 if d["digest"] == digest:
                     return _copy(d)
             raise NotFoundError(f"no manifest {digest} in the store's index", path=self._root)
         key = canonical_name(name)
-        for d in self._load_index(fresh=False)["manifests"]:
+        for d in self._load_index()["manifests"]:
             if _ref_name(d) == key:
                 return _copy(d)
         raise NotFoundError(f"no manifest named {key!r} in the store", path=self._root)
 
     def names(self) -> list[str]:
-        return sorted(n for n in map(_ref_name, self._load_index(fresh=False)["manifests"])
+        return sorted(n for n in map(_ref_name, self._load_index()["manifests"])
                       if n is not None)
 
     def manifests(self) -> list[dict]:
         """Every index descriptor, in index order (by name; unnamed ones last, by digest)."""
-        return [_copy(d) for d in self._load_index(fresh=False)["manifests"]]
+        return [_copy(d) for d in self._load_index()["manifests"]]
 
     def repository(self, name: str = "") -> "StoreRepository":
         """The Repository (see registry/__init__.py) of repository ``name`` in this store;
@@ -408,24 +409,25 @@ class Store:
                                             f"{LAYOUT_VERSION!r}")]
         return []
 
-    def _load_index(self, *, fresh: bool = True) -> dict:
+    def _load_index(self) -> dict:
         """index.json, checked: schemaVersion 2 and a list of well-formed descriptors.
 
-        Others than gc and fsck (``fresh=False``) reuse the last parse (or write) while the
-        file is the same one: every write of ours renames a new file into place, so another
-        writer's index is a new inode. gc and fsck read the disk."""
+        The last document read or written is kept with its bytes: when the file holds the
+        same bytes again (most lookups, every tag of an unchanged store) it is not parsed and
+        checked again. Comparing bytes, not stat fields, cannot be fooled by a reused inode
+        within one timestamp tick."""
         path = os.path.join(self._root, INDEX_FILE)
         try:
             with open(path, "rb") as f:
-                signature = _signature(os.fstat(f.fileno()))
-                cached = self._index_cache
-                if not fresh and cached is not None and cached[0] == signature:
-                    doc = cached[1]
-                else:
-                    doc = self._parse_index(f.read(), path)
-                    self._index_cache = (signature, doc)
+                raw = f.read()
         except FileNotFoundError:
             raise ParseError("missing: the store has no index.json", path=path) from None
+        cached = self._index_cache
+        if cached is not None and cached[0] == raw:
+            doc = cached[1]
+        else:
+            doc = self._parse_index(raw, path)
+            self._index_cache = (raw, doc)
         return {**doc, "manifests": list(doc["manifests"])}
 
     @staticmethod
@@ -453,13 +455,14 @@ class Store:
 
     def _save_index(self, doc: dict) -> None:
         doc = _normalized(doc)
-        st = self._write_file(INDEX_FILE, _index_text(doc))
-        self._index_cache = (_signature(st), doc)
+        raw = _index_text(doc)
+        self._write_file(INDEX_FILE, raw)
+        self._index_cache = (raw, doc)
 
-    def _write_file(self, name: str, data: bytes) -> os.stat_result:
+    def _write_file(self, name: str, data: bytes) -> None:
         with self._locks.stage() as staged:
             staged.write(data)
-            return staged.commit(os.path.join(self._root, name))
+            staged.commit(os.path.join(self._root, name))
 
     def _stage_file(self, source, *, expected: str | None) -> tuple[str, bool]:
         """Copy a file into the store, hashing it on the way (its digest must be ``expected``
@@ -549,7 +552,7 @@ class Store:
     def _record_unnamed(self, digest: str, media_type: str, size: int) -> None:
         """An index entry without a name for a manifest put by digest (unless it has one)."""
         with self.writing(), self._locks.index():
-            doc = self._load_index(fresh=False)
+            doc = self._load_index()
             if any(d["digest"] == digest for d in doc["manifests"]):
                 return
             doc["manifests"].append({"mediaType": media_type, "digest": digest, "size": size})
@@ -700,10 +703,6 @@ def _normalized(doc: dict) -> dict:
     manifests = sorted((_ordered(d) for d in doc["manifests"]),
                        key=lambda d: (_ref_name(d) is None, _ref_name(d) or "", d["digest"]))
     return {**doc, "schemaVersion": 2, "mediaType": INDEX_MEDIA_TYPE, "manifests": manifests}
-
-
-def _signature(st: os.stat_result) -> tuple:
-    return st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size
 
 
 def index_bytes(doc: dict) -> bytes:
