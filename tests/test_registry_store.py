@@ -168,6 +168,25 @@ def test_tagging_a_name_again_replaces_it(tmp_path):
     assert [d["digest"] for d in store.manifests()] == [second]
 
 
+def test_tagging_many_at_once_gives_the_index_tagging_one_by_one_gives(tmp_path):
+    entries = []
+    for store_dir in ("one-by-one", "at-once"):
+        store = Store(tmp_path / store_dir)
+        entries = []
+        for i in range(5):
+            data = manifest(b"{}", [b"layer %d" % i])
+            for blob in (b"{}", b"layer %d" % i):
+                store.put_bytes(blob)
+            entries.append((f"ns/app:v{i}", store.put_bytes(data), MANIFEST_MEDIA_TYPE,
+                            len(data), None))
+        if store_dir == "one-by-one":
+            keys = [store.tag(*entry) for entry in entries]
+        else:
+            assert store.tag_many(entries) == keys
+    assert (tmp_path / "one-by-one" / "index.json").read_bytes() == \
+        (tmp_path / "at-once" / "index.json").read_bytes()
+
+
 def test_untag_forgets_a_name_and_unknown_names_are_not_found(tmp_path):
     store = Store(tmp_path / "s")
     digest = push(store, "ns/app:1", b"{}", [b"a"])

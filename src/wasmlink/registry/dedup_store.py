@@ -92,6 +92,7 @@ def write_store(into, inputs, batches, known, min_size: int):
     cid, ident = corpus.content_ids(known)
     written: dict[int, tuple[str, str, int]] = {}       # content -> (part kind, digest, size)
     reaches: dict[int, list] = {}                       # content -> descriptors it needs
+    tags = []
     with store.writing():
         for f, summary in enumerate(corpus.summaries):
             if summary.error is not None:
@@ -113,8 +114,9 @@ def write_store(into, inputs, batches, known, min_size: int):
             manifest = _json({"schemaVersion": 2, "mediaType": MANIFEST_MEDIA_TYPE,
                               "config": config, "layers": layers,
                               "annotations": {TITLE: name}})
-            store.tag(f"{REPOSITORY}:{tag_for(name)}", store.put_bytes(manifest),
-                      MANIFEST_MEDIA_TYPE, len(manifest), {TITLE: name})
+            tags.append((f"{REPOSITORY}:{tag_for(name)}", store.put_bytes(manifest),
+                         MANIFEST_MEDIA_TYPE, len(manifest), {TITLE: name}))
+        store.tag_many(tags)             # one index.json rewrite for the whole corpus
     return store
 
 

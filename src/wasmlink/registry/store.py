@@ -211,6 +211,34 @@ class Store:
             annotations: dict | None = None) -> str:
         """Record manifest ``manifest_digest`` (already in the store) under ``name``; returns
         the canonical key it is recorded under. An earlier manifest of that name is replaced."""
+        return self.tag_many([(name, manifest_digest, media_type, size, annotations)])[0]
+
+    def tag_many(self, entries) -> list[str]:
+        """``tag`` for many (name, digest, media type, size, annotations) at once, with one
+        rewrite of index.json (tagging N files one by one rewrites it N times)."""
+        descriptors = [self._descriptor(*entry) for entry in entries]
+        with self.writing():
+            for key, d in descriptors:
+                self._check_manifest_blob(d["digest"], d["mediaType"], d["size"])
+            with self._locks.index():
+                doc = self._load_index()
+                changed = False
+                for key, descriptor in descriptors:
+                    digest = descriptor["digest"]
+                    replaced = [d for d in doc["manifests"] if _ref_name(d) == key
+                                or _ref_name(d) is None and d["digest"] == digest]
+                    if replaced == [descriptor]:
+                        continue        # already so: a retried push rewrites nothing
+                    doc["manifests"] = [d for d in doc["manifests"] if not any(
+                        d is r for r in replaced)]
+                    doc["manifests"].append(descriptor)
+                    changed = True
+                if changed:
+                    self._save_index(doc)
+        return [key for key, _ in descriptors]
+
+    def _descriptor(self, name: str, manifest_digest: str, media_type: str, size: int,
+                    annotations: dict | None = None) -> tuple[str, dict]:
         key = canonical_name(name)
         digest = parse_digest(manifest_digest)
         _check_media_type(media_type)
@@ -220,21 +248,8 @@ class Store:
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in extra.items()):
             raise UsageError("annotations must map strings to strings")
         extra[REF_NAME] = key
-        descriptor = {"mediaType": media_type, "digest": digest, "size": size,
-                      "annotations": extra}
-        with self.writing():
-            self._check_manifest_blob(digest, media_type, size)
-            with self._locks.index():
-                doc = self._load_index()
-                replaced = [d for d in doc["manifests"] if _ref_name(d) == key
-                            or _ref_name(d) is None and d["digest"] == digest]
-                if replaced == [descriptor]:
-                    return key          # already so: a retried push rewrites nothing
-                doc["manifests"] = [d for d in doc["manifests"] if not any(
-                    d is r for r in replaced)]
-                doc["manifests"].append(descriptor)
-                self._save_index(doc)
-        return key
+        return key, {"mediaType": media_type, "digest": digest, "size": size,
+                     "annotations": extra}
 
     def untag(self, name: str) -> list[dict]:
         """Forget ``name`` (its manifest and blobs stay until gc); a manifest digest
