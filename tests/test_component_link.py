@@ -239,3 +239,76 @@ def test_wasip3_tls_bases_are_per_library_and_the_stack_pointer_is_context_slot_
         store, "run", instance.get_export_index(store, "test:tls/t")))
     # a's base is 100 while b's is 200 (one slot each), the stack pointer 7
     assert run_(store) == 100 + 200 * 1000 + 7 * 1000000
+
+
+def three_library_component(tmp_path, wheel_libs, linker: str, with_hook: bool) -> Path:
+    """libbase.so <- libmiddle.so <- libreport.so (the world's export), plus libhook.so
+    defining the weak function libmiddle.so calls when it is there. The libraries are given
+    top first, so the constructors' order comes from the dependencies, not the input order."""
+    libs = [shared_library(tmp_path, linker, name) for name in ("middle", "base", "hook")]
+    plain = shared_library(tmp_path, linker, "report")
+    report = tmp_path / "libreport.so"
+    run([WASMLINK, "component", "embed", SOURCES / "report.wit", plain, "-o", report])
+    component = tmp_path / f"report-{with_hook}.component.wasm"
+    run([WASMLINK, "component", "link", wheel_libs["libc.so"], report, libs[0], libs[1],
+         *([libs[2]] if with_hook else []), "--adapt",
+         f"wasi_snapshot_preview1={wheel_libs['wasi_snapshot_preview1.reactor.wasm']}",
+         "-o", component])
+    return component
+
+
+def call_report(component: Path, x: int) -> str:
+    engine = wasmtime.Engine()
+    store = wasmtime.Store(engine)
+    store.set_wasi(wasmtime.WasiConfig())
+    linker = wc.Linker(engine)
+    linker.add_wasip2()
+    instance = linker.instantiate(store, wc.Component.from_file(engine, str(component)))
+    report = instance.get_func(store, "report")
+    out = report(store, x)
+    report.post_return(store)
+    return out
+
+
+@pytest.mark.parametrize("linker", [WASMLINK_LD, WASM_LD], ids=["wasmlink-ld", "wasm-ld-22"])
+def test_data_and_function_pointers_cross_libraries_and_constructors_run_bottom_up(
+        tmp_path, wheel_libs, linker):
+    # order: base, middle, report; op: base's function pointer called from middle; same:
+    # &twice taken in middle equals the pointer base stored and returns; name: base's string
+    assert call_report(three_library_component(tmp_path, wheel_libs, linker, True), 21) == \
+        "order=1,2,3 op=42 same=1 hook=1021 name=base"
+
+
+@pytest.mark.parametrize("linker", [WASMLINK_LD, WASM_LD], ids=["wasmlink-ld", "wasm-ld-22"])
+def test_a_weak_function_no_library_defines_is_a_null_pointer(tmp_path, wheel_libs, linker):
+    assert call_report(three_library_component(tmp_path, wheel_libs, linker, False), 21) == \
+        "order=1,2,3 op=42 same=1 hook=-1 name=base"
+
+
+@pytest.mark.parametrize("linker", [WASMLINK_LD, WASM_LD], ids=["wasmlink-ld", "wasm-ld-22"])
+def test_a_cxx_library_runs_over_the_wheels_libcxx(tmp_path, wheel_libs, linker):
+    obj = tmp_path / "greetcxx.o"
+    run([CLANG.replace("clang-22", "clang++-22"), *PIC, "-fno-exceptions", "-c",
+         SOURCES / "greetcxx.cpp", "-o", obj])
+    greet = tmp_path / "libgreet.so"
+    run([linker, "--experimental-pic", "-shared", "--unresolved-symbols=import-dynamic", obj,
+         "-o", greet])
+    app_plain = shared_library(tmp_path, linker, "app")
+    app = tmp_path / "libapp.so"
+    run([WASMLINK, "component", "embed", SOURCES / "app.wit", app_plain, "-o", app])
+    component = tmp_path / "app.component.wasm"
+    run([WASMLINK, "component", "link", wheel_libs["libc.so"], wheel_libs["libc++abi.so"],
+         wheel_libs["libc++.so"], greet, app, "--adapt",
+         f"wasi_snapshot_preview1={wheel_libs['wasi_snapshot_preview1.reactor.wasm']}",
+         "-o", component])
+    from wasmlink.component import decode_component
+    from wasmlink.component import model as cm
+    modules = [s for s in decode_component(component.read_bytes()).sections
+               if isinstance(s, cm.CoreModuleSection)]
+    from wasmlink.binary.module import Module
+    exports = [{e.name for e in Module(bytes(m.data), 0, len(m.data)).exports} for m in modules]
+    # libc++ and libc++abi are modules of their own in the component, not left out
+    assert any("_ZNSt3__29to_stringEi" in names for names in exports)
+    assert any("_ZdlPvm" in names and "_ZNSt3__29to_stringEi" not in names for names in exports)
+    assert call_hello(component, ["world", "wasm"]) == ["hello from C++, world! (101)",
+                                                       "hello from C++, wasm! (102)"]
