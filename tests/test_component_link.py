@@ -89,6 +89,21 @@ def test_a_missing_needed_library_is_named(tmp_path, wheel_libs):
     assert not (tmp_path / "out.wasm").exists()
 
 
+def test_an_unresolved_symbol_is_an_error_naming_the_library_that_needs_it(tmp_path,
+                                                                           wheel_libs):
+    app_plain = shared_library(tmp_path, WASMLINK_LD, "app")       # greet() is nowhere
+    app = tmp_path / "libapp.so"
+    run([WASMLINK, "component", "embed", SOURCES / "app.wit", app_plain, "-o", app])
+    out = tmp_path / "out.wasm"
+    proc = subprocess.run([WASMLINK, "component", "link", wheel_libs["libc.so"], app, "--adapt",
+                           f"wasi_snapshot_preview1="
+                           f"{wheel_libs['wasi_snapshot_preview1.reactor.wasm']}", "-o", out],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1
+    assert "libapp.so" in proc.stderr and "greet" in proc.stderr
+    assert not out.exists()
+
+
 def test_dlopen_and_dlsym_find_a_dl_openable_library(tmp_path, wheel_libs):
     plugin = shared_library(tmp_path, WASMLINK_LD, "plugin")
     host_plain = shared_library(tmp_path, WASMLINK_LD, "host")
