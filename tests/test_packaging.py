@@ -6,7 +6,7 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-NATIVE = {"leb128", "scan", "hashing", "reloc", "externals"}
+NATIVE = {"leb128", "scan", "hashing", "reloc", "externals", "chunking"}
 
 
 def test_a_wheel_builds_and_runs_from_where_it_is_installed(tmp_path):
