@@ -4,8 +4,8 @@ lib-NAME.wit embedded becomes library NAME, each adapt-NAME.wat an adapter (name
 line `;; module name: NAME` where the name cannot be a file name), as wit-component's harness
 (tests/components.rs) has them; the expected outcome is error.txt (we must fail with
 a wasmlink error) or a component that validates and whose world prints as component.wit.print.
-Wasmtime validates; where it refuses only for want of the component model threading feature,
-which wasmtime-py cannot enable, wasmparser with every feature on (jco's wasm-tools) does.
+Wasmtime validates; where it refuses only for want of a component model feature wasmtime-py
+cannot enable (threading...), wasmparser with every feature on does (tests/support/all_features.py).
 
     python3 tests/component_link/runner.py [CASE...]
 """
@@ -70,38 +70,12 @@ def adapter_name(wat: Path) -> str:
     return wat.stem[len("adapt-"):]
 
 
-# Wasmtime's refusals for want of the component model threading feature, which wasmtime-py
-# 50 has no knob for (context slot 1 is a threading feature too)
-THREADING_GATES = ("requires the component model threading feature",
-                   "`context.get` immediate must be zero", "`context.set` immediate must be zero")
-NODE_MODULES = Path(__file__).resolve().parents[2] / ".deps" / "node_modules"
-
-
-def validate_all_features(component: bytes) -> str | None:
-    """None if wasmparser with every feature on accepts ``component`` (jco's wasm-tools, which
-    scripts/install-test-deps puts in .deps/), else why not."""
-    import os
-    import subprocess
-    import tempfile
-    if not (NODE_MODULES / "@bytecodealliance" / "jco-transpile").is_dir():
-        return "jco is missing (run scripts/install-test-deps)"
-    with tempfile.NamedTemporaryFile(suffix=".wasm") as f:
-        f.write(component)
-        f.flush()
-        proc = subprocess.run(["node", str(Path(__file__).with_name("validate_all_features.mjs")),
-                               f.name], capture_output=True, text=True,
-                              env={**os.environ, "JCO_MODULES": str(NODE_MODULES)})
-    return None if proc.returncode == 0 else (proc.stderr.strip() or "node failed")
-
-
 def run_case(name: str) -> tuple[bool, str]:
-    import wasmtime
-    from wasmtime import component as wc
     from wasmlink.errors import WasmlinkError
     from wasmlink.wit.decode import decode_component_world
     from wasmlink.wit.printer import print_package
-    from wasmlink.wrap.command import validation_engine
     from wasmlink.wrap.link import link_component
+    from support.all_features import validate
     d = CASES / name
     opts = options(d)
     libraries, dl_openable, adapters = [], [], []
@@ -128,17 +102,10 @@ def run_case(name: str) -> tuple[bool, str]:
     if (d / "error.txt").exists():
         return False, "linked where wit-component fails: " + \
             (d / "error.txt").read_text().strip().splitlines()[0][:120]
-    try:
-        wc.Component(validation_engine(), component)
-        validated = ""
-    except Exception as e:
-        why = str(e).splitlines()[-1]
-        if not any(gate in why for gate in THREADING_GATES):
-            return False, f"invalid: {why[:160]}"
-        invalid = validate_all_features(component)
-        if invalid:
-            return False, f"invalid: {invalid[:160]}"
-        validated = " (validated by wasmparser: Wasmtime here cannot enable threading)"
+    invalid, validator = validate(component)
+    if invalid:
+        return False, f"invalid: {invalid[:160]}"
+    validated = "" if validator == "Wasmtime" else f" (validated by {validator})"
     try:
         resolve, world = decode_component_world(component)
         printed = print_package(resolve, resolve.worlds[world].package)
@@ -161,4 +128,5 @@ def main(argv) -> int:
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))     # tests/, for support/
     sys.exit(main(sys.argv[1:]))

@@ -1,7 +1,7 @@
 // Validates a component with wasmparser and every proposal enabled (what wit-component's own
 // harness does), through the wasm-tools that jco-transpile carries: its `componentWit` decodes
-// the component, which validates it first. The runner uses it where Wasmtime cannot: a feature
-// wasmtime-py does not let us enable (the component model's threading built-ins).
+// the component, which validates it first. The runners use it where Wasmtime cannot: a feature
+// wasmtime-py does not let us enable (all_features.py beside it says which).
 // node validate_all_features.mjs COMPONENT   (JCO_MODULES: the node_modules holding jco)
 import { readFile } from "node:fs/promises";
 const { componentWit } = await import(
