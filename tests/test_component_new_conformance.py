@@ -62,3 +62,17 @@ def test_what_wasmtime_cannot_validate_for_want_of_a_feature_wasmparser_still_ch
 def test_only_wasmtimes_refusals_for_features_it_cannot_enable_fall_back(error, refusal):
     from support.all_features import is_feature_refusal
     assert is_feature_refusal(error) is refusal
+
+
+def test_a_future_built_in_imports_its_type_not_the_function_it_is_named_after():
+    # async-import-only-intrinsic imports only `[future-cancel-read-0][static]request.new` of
+    # a:b/types: as wit-component's component.wat has it, the interface's instance type holds
+    # the future's payload types (fields, trailers), not `request` or `[static]request.new`
+    from component_new.runner import build_case
+    from wasmlink.component import model as m
+    from wasmlink.component.decode import decode_component
+    decoded = decode_component(build_case("async-import-only-intrinsic"))
+    instance_types = [t for s in decoded.sections if isinstance(s, m.TypeSection)
+                      for t in s.items if isinstance(t, m.InstanceType)]
+    assert [[d.name for d in t.decls if isinstance(d, m.ExportDecl)]
+            for t in instance_types] == [["fields", "trailers"]]

@@ -479,6 +479,12 @@ class _Wrapper:
         live_types: set = set()
         for x in self.world_imports():
             item = x.item
+            if item.role == "stream-op":
+                # `[future-read-0]f` names f only to say which future type it means: that type
+                # is live, f itself is not imported (as wit-component has it)
+                if isinstance(item.builtin[1][0], int):
+                    roots.append(item.builtin[1][0])
+                continue
             if item.interface is not None and item.function is not None:
                 iface = self._iface_id(item.interface)
                 live_functions.setdefault(iface, set()).add(item.function.name)
@@ -540,8 +546,8 @@ class _Wrapper:
         self.compute_live()
         needed = self.needed_interfaces()
         bound = self.world_imports()
-        used_root = {x.item.function.name for x in bound
-                     if x.item.interface is None and x.item.function is not None}
+        used_root = {x.item.function.name for x in bound if x.item.interface is None
+                     and x.item.function is not None and x.item.role != "stream-op"}
         used_root_resources = {x.item.resource for x in bound
                                if x.item.interface is None and x.item.resource is not None}
         for key, item in self.world.imports.items():
