@@ -485,6 +485,8 @@ class _Wrapper:
                 if isinstance(item.builtin[1][0], int):
                     roots.append(item.builtin[1][0])
                 continue
+            if item.role == "task-return":
+                continue        # an export's: its types are the export's, no import's
             if item.interface is not None and item.function is not None:
                 iface = self._iface_id(item.interface)
                 live_functions.setdefault(iface, set()).add(item.function.name)
@@ -547,7 +549,8 @@ class _Wrapper:
         needed = self.needed_interfaces()
         bound = self.world_imports()
         used_root = {x.item.function.name for x in bound if x.item.interface is None
-                     and x.item.function is not None and x.item.role != "stream-op"}
+                     and x.item.function is not None
+                     and x.item.role not in ("stream-op", "task-return")}
         used_root_resources = {x.item.resource for x in bound
                                if x.item.interface is None and x.item.resource is not None}
         for key, item in self.world.imports.items():
@@ -800,6 +803,8 @@ class _Wrapper:
             return b.canon(cm.Lower(self.imported_function(item), options))
         if item.role == "task-return":
             func = item.function
+            if func.result is not None:
+                self._define_exported_types(func.result)
             result = None if func.result is None else self.enc.valtype(self.scope, func.result)
             opts = function_options(self.resolve, func, "lift")
             items = []
@@ -855,6 +860,26 @@ class _Wrapper:
             opts.append(cm.CanonOpt({"utf8": 0x00, "utf16": 0x01, "latin1+utf16": 0x02}[recipe[-1]]))
             immediates = (cm.CanonOptions(tuple(opts)),)
         return b.canon(cm.CanonBuiltin(opcode, immediates))
+
+    def _define_exported_types(self, ty) -> None:
+        """The named types of exported interfaces that ``ty`` reaches, defined in the component
+        now: a `task.return` names them before the module is instantiated, as wit-component
+        defines them (export_interface defines the interface's types again for its lifts)."""
+        from .exported_interface import _named_dependencies
+        exported = {i.id for i in self.world.exports.values() if isinstance(i, wm.WorldInterface)}
+        order: list = []
+        _named_dependencies(self.resolve, ty, order, set())
+        for tid in order:
+            td = self.resolve.types[tid]
+            if tid in self.scope.named or isinstance(td.kind, wm.Resource) or \
+                    not td.owner or td.owner[0] != "interface" or td.owner[1] not in exported:
+                continue
+            if isinstance(td.kind, wm.Alias):
+                target = self.enc.valtype(self.scope, td.kind.type)
+                self.scope.named[tid] = target if isinstance(target, int) else \
+                    self.b.type(cm.PrimitiveType(target))
+            else:
+                self.scope.named[tid] = self.b.type(self.enc._defined(self.scope, td.kind))
 
     def exported_resources(self) -> list[tuple[int, str | None]]:
         """(resource type id, its destructor's core export or None) of each resource an
