@@ -39,6 +39,12 @@ world module {
 )""")
     assert validate(component)[0] is None
     assert world == "package root:component;\n\nworld root {\n  export foo:foo/bar;\n}\n"
+    # and defines it once, as wit-component does (the interface's export reuses it)
+    from wasmlink.component import decode_component
+    from wasmlink.component import model as cm
+    records = [t for s in decode_component(component).sections
+               if isinstance(s, cm.TypeSection) for t in s.items if type(t).__name__ == "RecordType"]
+    assert len(records) == 1
 
 
 def test_an_exports_task_return_does_not_import_the_function_of_the_same_name(tmp_path):

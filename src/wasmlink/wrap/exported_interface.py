@@ -64,8 +64,8 @@ def export_interface(w, key, iface_id: int, by_function: dict) -> None:
     # (its resources already are: resource.new and friends needed them before the module)
     for tid in iface.types.values():
         td = resolve.types[tid]
-        if isinstance(td.kind, wm.Resource):
-            continue
+        if isinstance(td.kind, wm.Resource) or tid in w.scope.named:
+            continue                   # (a task.return before the module may have needed it)
         if isinstance(td.kind, wm.Alias):
             target = enc.valtype(w.scope, td.kind.type)
             w.scope.named[tid] = target if isinstance(target, int) else \
