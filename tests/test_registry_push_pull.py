@@ -265,6 +265,35 @@ def test_a_pull_from_the_registry_runs_in_wasmtime(apps, oci_registry, tmp_path)
     assert run_python_app(out) == EXPECTED_OUTPUT[NAMES[3]]
 
 
+def test_oras_pulls_a_plain_artifact_as_the_pushed_file(apps, oci_registry, tmp_path):
+    oras = pytest.importorskip("oras.client")
+    ref = f"{oci_registry.host}/other-tools/plain:1"
+    push(apps[0], ref)
+    files = oras.OrasClient(hostname=oci_registry.host, insecure=True).pull(
+        target=ref, outdir=str(tmp_path / "out"))
+    assert [Path(f).name for f in files] == [apps[0].name]
+    assert Path(files[0]).read_bytes() == apps[0].read_bytes()
+
+
+def test_oras_pulls_a_dedup_artifact_as_a_root_and_the_modules_it_imports(apps, oci_registry,
+                                                                          tmp_path):
+    # what another tool gets from the dedup layout: the root under the pushed file's name and
+    # each child as <digest>.wasm beside it, which a runtime supplying modules by hash runs
+    import wasmtime
+    import wasmlink
+    oras = pytest.importorskip("oras.client")
+    ref = f"{oci_registry.host}/other-tools/dedup:1"
+    push(apps[4], ref, dedup=True)
+    out = tmp_path / "out"
+    files = oras.OrasClient(hostname=oci_registry.host, insecure=True).pull(
+        target=ref, outdir=str(out))
+    children = shared_children([apps[4]])
+    assert sorted(Path(f).name for f in files) == sorted(
+        [apps[4].name] + [d.split(":")[1] + ".wasm" for d in children])
+    instance, store = wasmlink.instantiate_component(wasmtime.Engine(), out / apps[4].name, [out])
+    assert instance.get_func(store, "run")(store) == EXPECTED_OUTPUT[NAMES[4]]
+
+
 def test_push_to_a_registry_that_is_down_fails_in_one_line(apps, tmp_path):
     from support.oci_registry import free_port
     proc = wasmlink_cli("push", apps[0], f"127.0.0.1:{free_port()}/apps/x:1")

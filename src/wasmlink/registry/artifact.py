@@ -31,6 +31,8 @@ CONFIG_MEDIA_TYPE = "application/vnd.wasm.config.v0+json"
 WASM_MEDIA_TYPE = "application/wasm"
 CHILD_MEDIA_TYPE = "application/vnd.wasmlink.dedup.module.v1+wasm"
 
+TITLE = "org.opencontainers.image.title"                    # the file name oras pulls a
+                                                            # layer into
 DEDUP_VERSION = "io.wasmlink.dedup.version"                 # on the manifest: "1"
 DEDUP_ORIGINAL = "io.wasmlink.dedup.original"               # the whole component's digest
 DEDUP_ORIGINAL_SIZE = "io.wasmlink.dedup.original-size"
@@ -129,32 +131,44 @@ class Artifact:
         return digest_of(self.manifest_bytes)
 
 
-def plain_artifact(data, *, path: str = "input") -> Artifact:
-    """The one-layer CNCF artifact of a module or component."""
-    layer = descriptor(WASM_MEDIA_TYPE, data)
+def _titled(title: str | None, notes: dict | None = None) -> dict | None:
+    if title is None:
+        return notes
+    return {**(notes or {}), TITLE: title}
+
+
+def plain_artifact(data, *, path: str = "input", title: str | None = None) -> Artifact:
+    """The one-layer CNCF artifact of a module or component; ``title`` names the layer's file
+    for tools that pull layers into files (oras), as `oras push` names them."""
+    layer = descriptor(WASM_MEDIA_TYPE, data, _titled(title))
     config = canonical_json(wasm_config(data, [layer["digest"]], path=path))
     return Artifact({layer["digest"]: data, digest_of(config): config},
                     manifest(config, [layer]))
 
 
-def dedup_artifact(data, *, min_size: int, path: str = "input") -> Artifact:
+def dedup_artifact(data, *, min_size: int, path: str = "input",
+                   title: str | None = None) -> Artifact:
     """The layered artifact of a component (see the module docstring); a module, or a
-    component without children worth a layer, gives the plain artifact."""
+    component without children worth a layer, gives the plain artifact. With a ``title``,
+    the root layer is titled so and each child ``<hex digest>.wasm``: `oras pull` then writes
+    the root and, beside it, the modules a runtime supplies by hash."""
     from .layering import split_component
     if not is_component(data):
-        return plain_artifact(data, path=path)
+        return plain_artifact(data, path=path, title=title)
     split = split_component(data, min_size=min_size, path=path)
     if not split.children:
-        return plain_artifact(data, path=path)
+        return plain_artifact(data, path=path, title=title)
     root = descriptor(WASM_MEDIA_TYPE, split.root,
-                      {DEDUP_TYPES: f"{split.types_start},{split.types_end}"})
+                      _titled(title, {DEDUP_TYPES: f"{split.types_start},{split.types_end}"}))
     layers = [root]
     blobs = {root["digest"]: split.root}
     for child in split.children:
         layers.append({"mediaType": CHILD_MEDIA_TYPE, "digest": child.digest,
                        "size": len(child.data),
-                       "annotations": {DEDUP_IMPORT: f"{child.root_start},{child.root_end}",
-                                       DEDUP_HEADER: child.header.hex()}})
+                       "annotations": _titled(
+                           None if title is None else child.digest.split(":")[1] + ".wasm",
+                           {DEDUP_IMPORT: f"{child.root_start},{child.root_end}",
+                            DEDUP_HEADER: child.header.hex()})})
         blobs[child.digest] = child.data
     config = canonical_json(wasm_config(data, [l["digest"] for l in layers], path=path))
     blobs[digest_of(config)] = config

@@ -57,10 +57,10 @@ def push(path, ref, *, dedup: bool = False, min_size: int | None = None, mount_f
     with MappedFile(path) as mapped:
         if dedup:
             from .layering import DEFAULT_MIN_SIZE
-            built = a.dedup_artifact(mapped.data, path=str(path),
+            built = a.dedup_artifact(mapped.data, path=str(path), title=Path(path).name,
                                      min_size=DEFAULT_MIN_SIZE if min_size is None else min_size)
         else:
-            built = a.plain_artifact(mapped.data, path=str(path))
+            built = a.plain_artifact(mapped.data, path=str(path), title=Path(path).name)
         if reference.digest is not None and reference.digest != built.digest:
             raise UsageError(f"{reference}: the artifact's manifest digest is {built.digest}")
         result = PushResult(str(reference), built.digest, len(built.manifest["layers"]))
