@@ -29,9 +29,54 @@ def adapter_name(spec: str) -> tuple[str, str]:
     return name, path
 
 
+# Component model features wasmtime-py 50's Config has no property for, though the Wasmtime C
+# library inside it exports their setters (`wasmtime_config_wasm_component_model_<name>_set`):
+# async lifts without a callback (async stackful), `stream.read` and friends called
+# synchronously (more async builtins), and the newer accessors and canonical names. (Its
+# library has no setter at all for error-context, threading or 64-bit: those stay off.)
+C_API_COMPONENT_MODEL_FEATURES = ("async", "async_stackful", "more_async_builtins",
+                                  "accessors", "canonical_names")
+
+
+def component_model_setters() -> dict:
+    """{feature: its C setter} for the C_API_COMPONENT_MODEL_FEATURES this wasmtime's library
+    exports; {} where wasmtime-py is shaped otherwise (no `wasmtime._ffi.dll`), so that
+    validation keeps to what its Config can switch on."""
+    import ctypes
+    try:
+        from wasmtime._ffi import dll
+    except ImportError:
+        return {}
+    # our own prototype, not the library's cached attribute, whose argtypes wasmtime-py owns
+    setter_type = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_bool)
+    setters = {}
+    for feature in C_API_COMPONENT_MODEL_FEATURES:
+        try:
+            setters[feature] = setter_type(
+                (f"wasmtime_config_wasm_component_model_{feature}_set", dll))
+        except AttributeError:         # not in this library
+            pass
+    return setters
+
+
+def enable_c_api_features(config) -> tuple[str, ...]:
+    """Switch on in the wasmtime.Config ``config`` every component model feature
+    component_model_setters() has; the names of those switched on (none where the Config
+    does not hand out its `wasm_config_t` pointer as wasmtime-py 50's `ptr()` does)."""
+    import ctypes
+    setters = component_model_setters()
+    try:
+        pointer = ctypes.cast(config.ptr(), ctypes.c_void_p)
+    except Exception:                  # another wasmtime-py: no ptr(), or not a ctypes pointer
+        return ()
+    for setter in setters.values():
+        setter(pointer, True)
+    return tuple(setters)
+
+
 def validation_engine():
     """A Wasmtime engine accepting every proposal a component from `component new` may use
-    (as wit-component validates with all features on)."""
+    (as wit-component validates with all features on), as far as this Wasmtime can."""
     import wasmtime
     config = wasmtime.Config()
     for feature in ("wasm_custom_page_sizes", "wasm_component_model_implements",
@@ -42,6 +87,7 @@ def validation_engine():
             setattr(config, feature, True)
         except Exception:          # an older wasmtime-py without this knob
             pass
+    enable_c_api_features(config)  # before the Engine, which takes the config over
     return wasmtime.Engine(config)
 
 
@@ -54,8 +100,11 @@ def validate_component(component: bytes, path) -> None:
     try:
         wasmtime_component.Component(validation_engine(), component)
     except Exception as e:               # wasmtime raises its own error types
+        # its last line is the cause ("unknown type 9: type index out of bounds (at offset
+        # 0x4ec)"); its first only says "failed to parse WebAssembly module"
+        lines = [line.strip() for line in str(e).splitlines() if line.strip()]
         raise LinkError(f"the component does not validate (a wasmlink bug, please report it): "
-                        f"{str(e).splitlines()[0]}", path=str(path)) from None
+                        f"{lines[-1] if lines else type(e).__name__}", path=str(path)) from None
 
 
 def component_new(module, output, *, adapters=(), import_names=(),
