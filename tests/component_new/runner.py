@@ -3,8 +3,8 @@ wasmlink's `component new`: each case's module.wat (with its module.wit embedded
 adapt-NAME.wat adapters (with adapt-NAME.wit) go in; the expected outcome is either error.txt
 (we must fail with a wasmlink error) or a component whose world prints as component.wit.print
 (ours must validate and print the same world). Wasmtime validates; where it refuses only for
-want of a component model feature wasmtime-py cannot enable (async stackful, error-context,
-threading...), wasmparser with every feature on does (tests/support/all_features.py).
+want of a component model feature this Wasmtime has no switch for (error-context, threading,
+64-bit; async stackful and more async built-ins are switched on through its C API), wasmparser with every feature on does (tests/support/all_features.py).
 
     python3 tests/component_new/runner.py [CASE...]      # prints pass/fail per case
 """
