@@ -26,7 +26,7 @@ from ..binary.reader import Reader
 from ..component import model as cm
 from ..component.decode import read_section
 from ..component.encode import section_chunks
-from ..component.names import HashName, LockedDepName, parse_name
+from ..component.names import HashName, LockedDepName, UnlockedDepName, parse_name
 from .._native.leb128 import encode_u32 as _u32
 from ..errors import ParseError, UsageError, WasmlinkError
 from . import artifact as a
@@ -67,6 +67,15 @@ class Source:
         if self.store is not None:
             return self.store.get_blob(digest) if self.store.has_blob(digest) else None
         return self.repository.get_blob(digest) if self.repository.has_blob(digest) else None
+
+    def versions(self, name: str) -> list[str]:
+        """The tags of package ``name``'s repository (its versions, as wkg tags them)."""
+        namespace, _, package = name.partition(":")
+        repository = f"{namespace}/{package}"
+        if self.store is not None:
+            prefix = repository + ":"
+            return [n[len(prefix):] for n in self.store.names() if n.startswith(prefix)]
+        return self.registry.tags(repository)
 
     def package(self, name: str, version: str):
         """The bytes of package ``name@version``'s wasm layer, or None."""
@@ -146,7 +155,7 @@ def _fetch(imp, sources, result, path):
     source has it."""
     if imp.type.kind not in SECTION_OF_KIND:
         return None
-    if not imp.name.startswith(("integrity=", "locked-dep=")):
+    if not imp.name.startswith(("integrity=", "locked-dep=", "unlocked-dep=")):
         return None
     try:
         name = parse_name(imp.name)
@@ -165,6 +174,17 @@ def _fetch(imp, sources, result, path):
                 _check_kind(content, imp, source.text, path)
                 result.inlined.append((imp.name, digest, source.text))
                 return content
+        result.left.append(imp.name)
+        return None
+    if isinstance(name, UnlockedDepName):
+        for source in sources:
+            version = newest_in_range(source.versions(name.package), name)
+            content = None if version is None else source.package(name.package, version)
+            if content is None:
+                continue
+            _check_kind(content, imp, source.text, path)
+            result.inlined.append((imp.name, a.digest_of(content), source.text))
+            return content
         result.left.append(imp.name)
         return None
     if isinstance(name, LockedDepName) and name.version is not None:
@@ -203,3 +223,45 @@ def _check_kind(content, imp, source: str, path: str) -> None:
     if bytes(content[:4]) != b"\0asm" or is_component != (imp.type.kind == "component"):
         raise WasmlinkError(f"import {imp.name} is a core {imp.type.kind}, but what {source} "
                             f"has for it is not one", path=path)
+
+
+def newest_in_range(tags, name: UnlockedDepName) -> str | None:
+    """The highest release version among ``tags`` that ``name``'s range admits (``>=`` lower,
+    ``<`` upper, ``*`` or no range: any); pre-releases only when a bound is one, as npm and
+    cargo choose. Tags that are not versions are ignored."""
+    lower, upper = name.lower, name.upper
+    allow_pre = any(b is not None and _semver_key(b) and _semver_key(b)[3] is not None
+                    for b in (lower, upper))
+    best = None
+    for tag in tags:
+        key = _semver_key(tag)
+        if key is None or (key[3] is not None and not allow_pre):
+            continue
+        if lower is not None and _order(key) < _order(_semver_key(lower)):
+            continue
+        if upper is not None and _order(key) >= _order(_semver_key(upper)):
+            continue
+        if best is None or _order(key) > _order(_semver_key(best)):
+            best = tag
+    return best
+
+
+def _semver_key(text: str):
+    """(major, minor, patch, pre-release identifiers or None) of a semver, or None."""
+    import re
+    m = re.fullmatch(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?"
+                     r"(?:\+[0-9A-Za-z.-]+)?", text)
+    if m is None:
+        return None
+    pre = tuple(m.group(4).split(".")) if m.group(4) else None
+    return int(m.group(1)), int(m.group(2)), int(m.group(3)), pre
+
+
+def _order(key):
+    """Semver precedence: a release above its pre-releases; numeric identifiers below
+    alphanumeric ones, compared as numbers."""
+    major, minor, patch, pre = key
+    if pre is None:
+        return (major, minor, patch, 1, ())
+    return (major, minor, patch, 0, tuple((0, int(p), "") if p.isdigit() else (1, 0, p)
+                                          for p in pre))
