@@ -87,7 +87,8 @@ def split_component(data, *, min_size: int = DEFAULT_MIN_SIZE, path: str | None 
     if not chosen:
         return Split(bytes(mem), [], 0, 0, original_digest, len(mem), kept_inline)
 
-    types = tuple(module_type_of(mem[sections[i].payload:sections[i].end]) for i, _ in chosen)
+    types = tuple(module_type_of(mem, sections[i].payload, sections[i].end, path)
+                  for i, _ in chosen)
     type_section = b"".join(section_chunks(cm.CoreTypeSection(types)))
     by_section = {i: (n, digest) for n, (i, digest) in enumerate(chosen)}
     out = [bytes(mem[:sections[0].start])] if sections else [bytes(mem)]
