@@ -18,6 +18,7 @@ from cpython cimport array
 import array as _array
 from libc.stdint cimport uint8_t, uint32_t, uint64_t, int32_t, int64_t
 from libc.string cimport memcpy
+from cpython.unicode cimport PyUnicode_DecodeUTF8
 
 from _leb128 cimport read_u32, read_s32, read_u64, read_s64, raise_leb_error
 from wasmlink.errors import ParseError, WasmlinkError
@@ -295,8 +296,9 @@ cdef class SymbolColumns:
     tag or table index (an import's when undefined), the data segment of a defined data symbol,
     or the section of a section symbol; ``offset`` and ``size`` are a defined data symbol's
     place in its segment. ``name_offset`` is file-absolute, 0 when the entry spells no name
-    (an import's name is used, or a section's)."""
-    cdef public object kind, flags, index, offset, size, name_offset, name_size
+    (an import's name is used, or a section's). ``names`` holds the names the entries spell,
+    decoded (None where an entry spells none): a link asks for every one of them."""
+    cdef public object kind, flags, index, offset, size, name_offset, name_size, names
 
     def __len__(self):
         return len(self.kind)
@@ -361,6 +363,7 @@ def decode_symbol_table(const uint8_t[::1] buf not None, Py_ssize_t start, Py_ss
     cdef uint64_t name_at = 0, value = 0
     cdef uint8_t kind
     cdef Py_ssize_t entry, at
+    cdef list names = [None] * count
     for i in range(count):
         entry = pos
         if pos >= end:
@@ -418,6 +421,9 @@ def decode_symbol_table(const uint8_t[::1] buf not None, Py_ssize_t start, Py_ss
         indexes[i] = index
         name_offsets[i] = name_at
         name_sizes[i] = name_len
+        if name_at:
+            # checked as UTF-8 by read_name
+            names[i] = PyUnicode_DecodeUTF8(<const char*>(p + name_at), name_len, NULL)
     if pos != end:
         raise ParseError(f"symbol table has {end - pos} bytes after its {count} symbols", pos,
                          context=context)
@@ -428,6 +434,7 @@ def decode_symbol_table(const uint8_t[::1] buf not None, Py_ssize_t start, Py_ss
     out.size = size_a
     out.name_offset = name_offset_a
     out.name_size = name_size_a
+    out.names = names
     return out
 
 

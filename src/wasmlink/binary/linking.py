@@ -148,11 +148,12 @@ class SymbolTable:
     ``kind`` ('B', SYMTAB_*), ``flags`` ('I', WASM_SYM_*), ``index`` ('I': the function, global,
     tag or table index, the data segment of a defined data symbol, the section of a section
     symbol), ``offset`` and ``size`` ('Q': a defined data symbol's place in its segment),
-    ``name_offset`` ('Q', file-absolute; 0 when the entry spells no name) and ``name_size`` ('I').
+    ``name_offset`` ('Q', file-absolute; 0 when the entry spells no name) and ``name_size`` ('I');
+    ``own_names`` the names entries spell, decoded by the native reader (None where none).
     """
 
     __slots__ = ("data", "kind", "flags", "index", "offset", "size", "name_offset", "name_size",
-                 "external_name")
+                 "own_names", "external_name", "_names")
 
     def __init__(self, data, columns=None, external_name=None):
         self.data = data
@@ -161,11 +162,14 @@ class SymbolTable:
             self.flags, self.index = array.array("I"), array.array("I")
             self.offset, self.size = array.array("Q"), array.array("Q")
             self.name_offset, self.name_size = array.array("Q"), array.array("I")
+            self.own_names = []
         else:
             self.kind, self.flags, self.index = columns.kind, columns.flags, columns.index
             self.offset, self.size = columns.offset, columns.size
             self.name_offset, self.name_size = columns.name_offset, columns.name_size
+            self.own_names = columns.names
         self.external_name = _external_name_function(external_name)
+        self._names = None
 
     def __len__(self) -> int:
         return len(self.kind)
@@ -183,12 +187,23 @@ class SymbolTable:
 
     def name(self, i: int) -> str | None:
         """Symbol i's name: its own, else ``external_name(kind, index)``; None if neither."""
-        start = self.name_offset[i]
-        if start:
-            return bytes(self.data[start:start + self.name_size[i]]).decode("utf-8")
-        if self.external_name is None:
-            return None
+        own = self.own_names[i]
+        if own is not None or self.external_name is None:
+            return own
         return self.external_name(self.kind[i], self.index[i])
+
+    def names(self) -> list:
+        """Every symbol's name (as ``name(i)``), in row order; computed once."""
+        names = self._names
+        if names is None:
+            names = self._names = list(self.own_names)
+            external = self.external_name
+            if external is not None:
+                kind, index = self.kind, self.index
+                for i, own in enumerate(names):
+                    if own is None:
+                        names[i] = external(kind[i], index[i])
+        return names
 
     def is_undefined(self, i: int) -> bool:
         return bool(self.flags[i] & WASM_SYM_UNDEFINED)

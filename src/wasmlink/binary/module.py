@@ -16,6 +16,11 @@ from .reader import Reader
 from .types import FUNC, GLOBAL, MEMORY, TABLE, TAG, Encoding
 
 
+# symbol kinds (linking.SYMTAB_*: that module imports this one) and the imports they name
+_SYMTAB_SECTION = 3
+_IMPORT_KIND_OF_SYMBOL = {0: FUNC, 2: GLOBAL, 4: TAG, 5: TABLE}
+
+
 class Section(NamedTuple):
     id: int
     start: int          # the id byte
@@ -68,16 +73,25 @@ def unit_rows(result, unit: int = 0) -> list[int]:
 
 def sections_of(data, result, unit: int = 0) -> list[Section]:
     """The Section rows of one unit of a native ScanResult."""
+    rows = unit_rows(result, unit)
+    if not rows:
+        return []
+    first, last = rows[0], rows[-1] + 1
+    if last - first == len(rows):       # consecutive (a lone module): read the columns whole
+        columns = zip(result.section_id[first:last], result.section_start[first:last],
+                      result.section_payload[first:last], result.section_size[first:last],
+                      result.section_name_offset[first:last], result.section_name_size[first:last])
+    else:
+        columns = ((result.section_id[i], result.section_start[i], result.section_payload[i],
+                    result.section_size[i], result.section_name_offset[i],
+                    result.section_name_size[i]) for i in rows)
     out = []
-    for i in unit_rows(result, unit):
-        sid = result.section_id[i]
-        name = None
-        noff = nsize = 0
+    for sid, start, payload, size, noff, nsize in columns:
         if sid == 0:
-            noff, nsize = result.section_name_offset[i], result.section_name_size[i]
-            name = bytes(data[noff:noff + nsize]).decode("utf-8")
-        out.append(Section(sid, result.section_start[i], result.section_payload[i],
-                           result.section_size[i], name, noff, nsize))
+            out.append(Section(0, start, payload, size, str(data[noff:noff + nsize], "utf-8"),
+                               noff, nsize))
+        else:
+            out.append(Section(sid, start, payload, size))
     return out
 
 
@@ -210,12 +224,10 @@ class Module:
     def external_name(self, kind: int, index: int) -> str | None:
         """The name a symbol without a name of its own takes: its import's field name (function,
         global, tag, table symbols), or its section's name (section symbols)."""
-        from .linking import SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_SECTION, SYMTAB_TABLE, SYMTAB_TAG
-        if kind == SYMTAB_SECTION:
+        if kind == _SYMTAB_SECTION:
             return self.sections[index].kind if index < len(self.sections) else None
-        wanted = {SYMTAB_FUNCTION: FUNC, SYMTAB_GLOBAL: GLOBAL, SYMTAB_TAG: TAG,
-                  SYMTAB_TABLE: TABLE}.get(kind)
-        imported = self.imported(wanted) if wanted is not None else []
+        wanted = _IMPORT_KIND_OF_SYMBOL.get(kind)
+        imported = self.imported(wanted) if wanted is not None else ()
         return imported[index].name if index < len(imported) else None
 
     def linking(self):

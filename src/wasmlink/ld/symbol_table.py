@@ -203,83 +203,87 @@ class SymbolTable:
     def add_object(self, obj) -> None:
         """Resolve every row of obj's symbol table; obj.symbols[row] is the result."""
         syms = obj.linking.symbols
-        opts = self.options
-        n_imported = {SYMTAB_FUNCTION: len(obj.imported_functions),
-                      SYMTAB_GLOBAL: len(obj.imported_globals),
-                      SYMTAB_TABLE: len(obj.imported_tables), SYMTAB_TAG: len(obj.imported_tags)}
         imports = {SYMTAB_FUNCTION: obj.imported_functions, SYMTAB_GLOBAL: obj.imported_globals,
                    SYMTAB_TABLE: obj.imported_tables, SYMTAB_TAG: obj.imported_tags}
         defined_lists = {SYMTAB_FUNCTION: obj.functions, SYMTAB_GLOBAL: obj.globals,
                          SYMTAB_TABLE: obj.tables, SYMTAB_TAG: obj.tags}
+        n_imported = {k: len(v) for k, v in imports.items()}
         result = [None] * len(syms)
         obj.symbols = result
         called = obj.called_rows()
-        for row in range(len(syms)):
-            kind, flags, index = syms.kind[row], syms.flags[row], syms.index[row]
-            name = syms.name(row)
-            undefined = bool(flags & WASM_SYM_UNDEFINED)
+        names = syms.names()
+        kinds, all_flags, indexes = syms.kind, syms.flags, syms.index
+        segments = obj.segments
+        resolve = self._resolve
+        for row, name in enumerate(names):
+            kind, flags, index = kinds[row], all_flags[row], indexes[row]
+            undefined = flags & WASM_SYM_UNDEFINED
             sym = Symbol(name, kind, flags, UNDEFINED if undefined else DEFINED, obj)
             if kind == SYMTAB_DATA:
                 if not undefined:
                     if flags & WASM_SYM_ABSOLUTE:
                         sym.va = syms.offset[row]
                     else:
-                        if index >= len(obj.segments):
+                        if index >= len(segments):
                             raise LinkError(f"invalid data symbol segment: `{name}` (segment "
-                                            f"{index} of {len(obj.segments)})", path=str(obj))
-                        seg = obj.segments[index]
-                        offset, size = syms.offset[row], syms.size[row]
+                                            f"{index} of {len(segments)})", path=str(obj))
+                        seg = segments[index]
+                        offset = syms.offset[row]
                         # as LLVM's object reader checks it
-                        if offset > seg.size:
+                        if offset > seg.end - seg.start:
                             raise LinkError(f"invalid data symbol offset: `{name}` (offset: "
                                             f"{offset} segment size: {seg.size})", path=str(obj))
                         # (the size is not checked: wasm-ld-22 takes symbols past the end)
                         sym.element = seg
-                        sym.offset, sym.size = offset, size
+                        sym.offset, sym.size = offset, syms.size[row]
             elif kind == SYMTAB_SECTION:
                 sym.element = obj.section_chunks.get(index)
                 sym.state = DEFINED
-            else:
-                if undefined:
-                    if index >= len(imports[kind]):
-                        raise LinkError(f"invalid {KIND_NAMES[kind]} symbol index {index} for "
-                                        f"undefined `{name}`: the object imports "
-                                        f"{len(imports[kind])}", path=str(obj))
-                    imp = imports[kind][index]
-                    sym.import_module = imp.module
-                    # only an explicit name makes the field name differ from the symbol's;
-                    # it also marks the symbol as meant to be imported (lld's isImported)
-                    if flags & WASM_SYM_EXPLICIT_NAME:
-                        sym.import_name = imp.name
-                    self._set_type(sym, kind, imp.desc, obj)
-                    sym.called_directly = bool(called[row])
-                    if kind == SYMTAB_FUNCTION and sym.called_directly:
-                        obj.called_signatures[row] = sym.signature
-                else:
-                    defined = defined_lists[kind]
-                    if not n_imported[kind] <= index < n_imported[kind] + len(defined):
-                        raise LinkError(f"invalid {KIND_NAMES[kind]} symbol index {index} for "
-                                        f"`{name}`: the object has {n_imported[kind]} imported "
-                                        f"and {len(defined)} defined", path=str(obj))
-                    element = defined[index - n_imported[kind]]
-                    sym.element = element
-                    if kind == SYMTAB_FUNCTION:
-                        sym.signature = element.signature
-                        if element.symbol_name is None:
-                            element.symbol_name = name
-                    elif kind == SYMTAB_GLOBAL:
-                        sym.global_type = element.type
-                        element.name = element.name or name
-                    elif kind == SYMTAB_TABLE:
-                        sym.table_type = element.type
-                        element.name = element.name or name
-                    else:
-                        sym.signature = obj.type_at(element.type.type_index, "tag")
-                        element.name = element.name or name
-            if sym.is_local or kind == SYMTAB_SECTION:
                 result[row] = sym
                 continue
-            result[row] = self._resolve(sym, obj)
+            elif undefined:
+                imported = imports[kind]
+                if index >= len(imported):
+                    raise LinkError(f"invalid {KIND_NAMES[kind]} symbol index {index} for "
+                                    f"undefined `{name}`: the object imports "
+                                    f"{len(imported)}", path=str(obj))
+                imp = imported[index]
+                sym.import_module = imp.module
+                # only an explicit name makes the field name differ from the symbol's;
+                # it also marks the symbol as meant to be imported (lld's isImported)
+                if flags & WASM_SYM_EXPLICIT_NAME:
+                    sym.import_name = imp.name
+                self._set_type(sym, kind, imp.desc, obj)
+                if called[row]:
+                    sym.called_directly = True
+                    if kind == SYMTAB_FUNCTION:
+                        obj.called_signatures[row] = sym.signature
+            else:
+                defined = defined_lists[kind]
+                first = n_imported[kind]
+                if not first <= index < first + len(defined):
+                    raise LinkError(f"invalid {KIND_NAMES[kind]} symbol index {index} for "
+                                    f"`{name}`: the object has {first} imported "
+                                    f"and {len(defined)} defined", path=str(obj))
+                element = defined[index - first]
+                sym.element = element
+                if kind == SYMTAB_FUNCTION:
+                    sym.signature = element.signature
+                    if element.symbol_name is None:
+                        element.symbol_name = name
+                elif kind == SYMTAB_GLOBAL:
+                    sym.global_type = element.type
+                    element.name = element.name or name
+                elif kind == SYMTAB_TABLE:
+                    sym.table_type = element.type
+                    element.name = element.name or name
+                else:
+                    sym.signature = obj.type_at(element.type.type_index, "tag")
+                    element.name = element.name or name
+            if flags & WASM_SYM_BINDING_MASK == WASM_SYM_BINDING_LOCAL:
+                result[row] = sym
+            else:
+                result[row] = resolve(sym, obj)
         self._legacy_function_table(obj, syms)
 
     def _legacy_function_table(self, obj, syms) -> None:
