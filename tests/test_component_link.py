@@ -327,3 +327,33 @@ def test_a_cxx_library_runs_over_the_wheels_libcxx(tmp_path, wheel_libs, linker)
     assert any("_ZdlPvm" in names and "_ZNSt3__29to_stringEi" not in names for names in exports)
     assert call_hello(component, ["world", "wasm"]) == ["hello from C++, world! (101)",
                                                        "hello from C++, wasm! (102)"]
+
+
+@pytest.fixture(scope="module")
+def small_libraries(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("fuzzed-link")
+    greet = shared_library(tmp, WASMLINK_LD, "greet").read_bytes()
+    plain = shared_library(tmp, WASMLINK_LD, "app")
+    app = tmp / "libapp.so"
+    run([WASMLINK, "component", "embed", SOURCES / "app.wit", plain, "-o", app])
+    return greet, app.read_bytes()
+
+
+def test_mutated_libraries_link_or_fail_with_a_wasmlink_error(small_libraries):
+    # (this found out-of-range type, function and export indexes raising IndexError)
+    import random
+    from wasmlink.errors import WasmlinkError
+    from wasmlink.wrap.link import link_component
+    greet, app = small_libraries
+    rng = random.Random(5)
+    for _ in range(400):
+        mutate_greet = rng.random() < 0.5
+        blob = bytearray(greet if mutate_greet else app)
+        for _ in range(rng.randint(1, 3)):
+            blob[rng.randrange(len(blob))] = rng.randrange(256)
+        libs = [("libgreet.so", bytes(blob) if mutate_greet else greet, "libgreet.so"),
+                ("libapp.so", app if mutate_greet else bytes(blob), "libapp.so")]
+        try:
+            link_component(libs, stub_missing_functions=True)
+        except WasmlinkError:
+            pass

@@ -120,7 +120,7 @@ class Library:
             self.export_flags = {e.name: e.flags for e in dylink.export_info}
         self.import_flags = import_flags
 
-        types = module.types
+        types = _Checked(module.types, "type", module, path or name)
         self.env_functions: dict[str, tuple[FuncType, int]] = {}   # name -> (type, flags)
         self.env_tags: dict[str, FuncType] = {}
         self.got_mem: list[str] = []          # addresses the init module computes
@@ -142,6 +142,9 @@ class Library:
         func_types += [types[t] for t in module.functions]
         global_types += [g.type for g in module.globals]
         tag_types += [types[t.type_index] for t in module.tags]
+        func_types = _Checked(func_types, "function", module, path or name)
+        global_types = _Checked(global_types, "global", module, path or name)
+        tag_types = _Checked(tag_types, "tag", module, path or name)
 
         self.lifecycle: set[str] = set()
         self.exports: dict[str, SymbolKey] = {}
@@ -228,3 +231,30 @@ def read_libraries(libraries, dl_openable) -> list[Library]:
     if unknown:
         raise LinkError(f"dl-openable libraries not among the inputs: {', '.join(unknown)}")
     return [Library(name, data, path, name in dl) for name, data, path in libraries]
+
+
+class _Checked:
+    """A module's index space whose out-of-range index is a ParseError naming the file and
+    the section the index was read from, not an IndexError: libraries are input, and a
+    malformed one must fail cleanly."""
+
+    __slots__ = ("items", "what", "module", "path")
+    SECTIONS = {"type": (1, "type section"), "function": (3, "function section"),
+                "global": (6, "global section"), "tag": (13, "tag section")}
+
+    def __init__(self, items, what: str, module, path: str):
+        self.items, self.what, self.module, self.path = items, what, module, path
+
+    def __getitem__(self, index: int):
+        if 0 <= index < len(self.items):
+            return self.items[index]
+        section_id, context = self.SECTIONS[self.what]
+        at = next((s.start for s in self.module.sections if s.id == section_id), 0)
+        raise ParseError(f"{self.what} index {index} is out of range (the module has "
+                         f"{len(self.items)})", at, path=self.path, context=context)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self):
+        return iter(self.items)
