@@ -101,6 +101,7 @@ class Context:
         self.features = set()
         self.pending_stubs = []         # undefined functions that get a trapping stub
         self.undefined_stubs = {}       # signature -> its "undefined_stub" function
+        self.cxxfilt = None             # the demangler, started early (start_demangler)
 
     # -- helpers the passes share ------------------------------------------------------------
     def timed(self, name, fn):
@@ -893,8 +894,20 @@ def write(ctx: Context) -> None:
     write_output(ctx)
 
 
+def start_demangler(ctx: Context) -> None:
+    """With C++ names to show in the name section, start llvm-cxxfilt now: it loads while the
+    link goes on, and demangles them while the output is written (writer.name_section)."""
+    opts = ctx.options
+    if not opts.demangle or (opts.strip_all and "name" not in opts.keep_sections):
+        return
+    if any(name.startswith("_Z") for name in ctx.symtab.by_name):
+        from .demangle import Cxxfilt
+        ctx.cxxfilt = Cxxfilt()
+
+
 PASSES = (
     ("read inputs", read_inputs),
+    ("start demangler", start_demangler),
     ("resolve roots", resolve_roots),
     ("finish resolution", finish_resolution),
     ("mark live", gc),
@@ -923,6 +936,8 @@ def run(ctx: Context) -> Context:
         for name, fn in PASSES:
             ctx.timed(name, fn)
     finally:
+        if ctx.cxxfilt is not None:
+            ctx.cxxfilt.close()
         if collecting:
             _resume_collector()
     return ctx

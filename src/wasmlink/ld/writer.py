@@ -42,6 +42,15 @@ def write_output(ctx) -> None:
     sections = []          # (id, [chunks], name-or-None); relocated payloads patched later
     types = ctx.types
     ctx.code_section_payload = 0
+    # --strip-all drops the sections the linker writes for tools, unless --keep-section names them
+    def keep(name):
+        return not opts.strip_all or name in opts.keep_sections
+    demangled = None
+    if keep("name") and opts.demangle:
+        # the names are final here: demangle them while the sections are built and relocated
+        from .demangle import start_demangling
+        demangled = start_demangling(function_names_to_demangle(ctx), ctx.cxxfilt)
+        ctx.cxxfilt = None
 
     def add(section_id, payload_chunks):
         sections.append((section_id, payload_chunks))
@@ -141,11 +150,8 @@ def write_output(ctx) -> None:
         for payload in metadata_sections(ctx, sections, data_segments, seg_heads, code_head,
                                          data_head, customs):
             add(0, [payload])
-    # --strip-all drops the sections the linker writes for tools, unless --keep-section names them
-    def keep(name):
-        return not opts.strip_all or name in opts.keep_sections
     if keep("name"):
-        add(0, [name_section(ctx, data_segments)])
+        add(0, [name_section(ctx, data_segments, demangled)])
     producers = producers_section(ctx) if keep("producers") else None
     if producers is not None:
         add(0, [producers])
@@ -334,16 +340,24 @@ def custom_sections(ctx):
     return list(by_name.items())
 
 
-def name_section(ctx, data_segments) -> bytes:
+def function_names_to_demangle(ctx) -> list[str]:
+    wanted = [s.name for s in ctx.imported_functions]
+    wanted += [f.symbol_name.rpartition(":")[2] for f in ctx.functions if f.symbol_name]
+    return wanted
+
+
+def name_section(ctx, data_segments, demangled=None) -> bytes:
+    """The name section; ``demangled`` waits for the demangled names, when demangling was
+    started early (else, with --demangle, they are demangled here)."""
     def subsection(kind, body: bytes) -> bytes:
         return bytes([kind]) + u32(len(body)) + body
 
-    from .demangle import demangle_all
     table = {}
-    if ctx.options.demangle:
-        wanted = [s.name for s in ctx.imported_functions]
-        wanted += [f.symbol_name.rpartition(":")[2] for f in ctx.functions if f.symbol_name]
-        table = demangle_all(wanted)
+    if demangled is not None:
+        table = demangled()
+    elif ctx.options.demangle:
+        from .demangle import demangle_all
+        table = demangle_all(function_names_to_demangle(ctx))
 
     def demangle(name):
         return table.get(name, name) if name != MAIN_WITH_ARGS else "main"
@@ -377,10 +391,15 @@ def name_section(ctx, data_segments) -> bytes:
 def producers_section(ctx):
     from ..binary.producers import decode_producers
     fields: dict[str, list] = {}
+    seen = set()             # most objects of a link carry the same bytes: merge those once
     for file in ctx.objects:
         s = file.module.custom("producers")
         if s is None:
             continue
+        raw = bytes(file.data[s.contents:s.end])
+        if raw in seen:
+            continue
+        seen.add(raw)
         p = decode_producers(file.data, s.contents, s.end - s.contents)
         for f in p.fields:
             entries = fields.setdefault(f.name, [])
