@@ -17,7 +17,8 @@ from collections import namedtuple
 from cpython cimport array
 import array as _array
 from libc.stdint cimport uint8_t, uint32_t, uint64_t, int32_t, int64_t
-from libc.string cimport memcpy
+from libc.string cimport memchr, memcpy
+from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 
 from _leb128 cimport read_u32, read_s32, read_u64, read_s64, raise_leb_error
@@ -853,3 +854,73 @@ def symbols_of_type(const uint8_t[::1] reloc_type not None, const uint32_t[::1] 
                 if s < nsyms:
                     flags[s] = 1
     return out
+
+
+# ---- mergeable strings (ld/merge_strings.py) --------------------------------------------------
+#
+# A link with debug info merges every object's `.debug_str` (tens of thousands of NUL-terminated
+# pieces) and redirects every SECTION_OFFSET relocation into them: one Python step per piece or
+# per relocation would cost more than copying all the debug info.
+
+cdef enum:
+    R_WASM_SECTION_OFFSET_I32 = 9
+
+
+def split_pieces(const uint8_t[::1] buf not None, Py_ssize_t start, Py_ssize_t end):
+    """The NUL-terminated pieces of buf[start:end] (the last one may lack its NUL), as
+    ``(starts, pieces)``: where each begins, counted from ``start`` (array 'I'), and its bytes
+    (a list of bytes, NUL included)."""
+    if not (0 <= start <= end <= buf.shape[0]):
+        raise ValueError("piece range outside the buffer")
+    if end - start > 0xFFFFFFFF:
+        raise ValueError("a chunk of mergeable strings is larger than 4 GiB")
+    cdef array.array starts = _array.array('I')
+    cdef list pieces = []
+    cdef const uint8_t* p = &buf[0] if buf.shape[0] else NULL
+    cdef Py_ssize_t pos = start, stop
+    cdef const void* nul
+    while pos < end:
+        nul = memchr(p + pos, 0, end - pos)
+        stop = end if nul == NULL else (<const uint8_t*>nul - p) + 1
+        array.resize_smart(starts, len(starts) + 1)
+        starts.data.as_uints[len(starts) - 1] = <uint32_t>(pos - start)
+        pieces.append(PyBytes_FromStringAndSize(<const char*>(p + pos), stop - pos))
+        pos = stop
+    return starts, pieces
+
+
+def redirect_addends(const uint8_t[::1] reloc_type not None,
+                     const uint32_t[::1] reloc_index not None,
+                     int64_t[::1] addend not None, uint32_t symbol,
+                     const uint32_t[::1] piece_starts not None,
+                     const int64_t[::1] piece_outputs not None):
+    """Point the addend of each R_WASM_SECTION_OFFSET_I32 relocation against ``symbol`` (a
+    section symbol of a merged chunk) at the same byte of the kept copy of its piece: piece k
+    of the chunk starts at ``piece_starts[k]`` and was kept at ``piece_outputs[k]`` (as
+    merge_strings.merged_offset). ``addend`` is changed in place; returns how many were."""
+    cdef Py_ssize_t n = reloc_type.shape[0], npieces = piece_starts.shape[0]
+    if reloc_index.shape[0] != n or addend.shape[0] != n:
+        raise ValueError("relocation columns of different lengths")
+    if piece_outputs.shape[0] != npieces:
+        raise ValueError("piece columns of different lengths")
+    cdef Py_ssize_t i, lo, hi, mid, k, changed = 0
+    cdef int64_t a
+    with nogil:
+        for i in range(n):
+            if reloc_type[i] != R_WASM_SECTION_OFFSET_I32 or reloc_index[i] != symbol:
+                continue
+            a = addend[i]
+            # the last piece starting at or before the addend (bisect_right - 1), else the first
+            lo = 0
+            hi = npieces
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if a < <int64_t>piece_starts[mid]:
+                    hi = mid
+                else:
+                    lo = mid + 1
+            k = lo - 1 if lo > 0 else 0
+            if npieces:
+                addend[i] = piece_outputs[k] + a - <int64_t>piece_starts[k]
+                changed += 1
+    return changed

@@ -10,8 +10,10 @@ Merging is on from -O1 (wasm-ld's default) and only for alignment-1 segments.
 """
 from __future__ import annotations
 
+import array
 from bisect import bisect_right
 
+from .._native.reloc import split_pieces
 from .input_files import InputChunk
 
 
@@ -38,18 +40,9 @@ class MergedStrings:
     def add(self, chunk, data, base: int) -> None:
         """Split ``chunk`` (its bytes are data[base + chunk.start : base + chunk.end]) into
         NUL-terminated pieces; where each goes is known after finish()."""
-        raw = bytes(data[base + chunk.start:base + chunk.end])
-        starts, parts = [], []
-        pos = 0
-        n = len(raw)
-        while pos < n:
-            end = raw.find(b"\0", pos)
-            end = n if end < 0 else end + 1
-            piece = raw[pos:end]
-            self.pieces.setdefault(piece, 0)
-            starts.append(pos)
-            parts.append(piece)
-            pos = end
+        starts, parts = split_pieces(data, base + chunk.start, base + chunk.end)
+        # values are set by finish(); until then only the keys matter
+        self.pieces.update(dict.fromkeys(parts, 0))
         chunk.merged_into = self
         chunk.piece_starts = starts
         chunk.piece_outputs = parts          # pieces until finish(), then their offsets
@@ -67,8 +60,9 @@ class MergedStrings:
             out.append(piece)
             size += len(piece)
             previous = piece
+        pieces = self.pieces
         for chunk in self.inputs:
-            chunk.piece_outputs = [self.pieces[p] for p in chunk.piece_outputs]
+            chunk.piece_outputs = array.array("q", map(pieces.__getitem__, chunk.piece_outputs))
         body = b"".join(out)
         self.chunk.body = body
         self.chunk.end = len(body)

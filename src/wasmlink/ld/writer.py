@@ -508,22 +508,15 @@ def opts_table_base(ctx) -> int:
 def merged_addends(file, r, merged_symbols):
     """Addends of SECTION_OFFSET relocations into merged strings (.debug_str), redirected to
     the kept copy of their piece; the section symbol then counts from the merged chunk."""
-    types = r.type.tobytes()
-    at = types.find(b"\x09")
-    if at < 0:
-        return r.addend
-    from .merge_strings import merged_offset
+    from .._native.reloc import redirect_addends
+    addend = array.array("q", r.addend)
+    changed = 0
     symbols = file.symbols
-    index = r.index
-    addend = None
-    while at >= 0:
-        i = index[at]
-        if i in merged_symbols:
-            if addend is None:
-                addend = array.array("q", r.addend)
-            addend[at] = merged_offset(symbols[i].element, addend[at])
-        at = types.find(b"\x09", at + 1)
-    return r.addend if addend is None else addend
+    for i in merged_symbols:
+        chunk = symbols[i].element
+        changed += redirect_addends(r.type, r.index, addend, i, chunk.piece_starts,
+                                    chunk.piece_outputs)
+    return addend if changed else r.addend
 
 
 def relocate_all(ctx, out, custom_placements) -> None:
