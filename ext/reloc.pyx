@@ -22,6 +22,7 @@ from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 
 from _leb128 cimport read_u32, read_s32, read_u64, read_s64, raise_leb_error
+from _utf8 cimport check_utf8
 from wasmlink.errors import ParseError, WasmlinkError
 
 # ---- relocation types -------------------------------------------------------------------------
@@ -436,6 +437,78 @@ def decode_symbol_table(const uint8_t[::1] buf not None, Py_ssize_t start, Py_ss
     out.name_offset = name_offset_a
     out.name_size = name_size_a
     out.names = names
+    return out
+
+
+# ---- segment info and comdats (linking subsections 5 and 7) ----------------------------------
+#
+# Fast paths: each returns None at the first thing that is not plainly valid, and the caller
+# then decodes the subsection in Python, which raises the precise error. So these only need to
+# accept exactly what the Python readers accept (same LEB128 and UTF-8 rules, same checks).
+
+cdef object plain_name(const uint8_t* p, Py_ssize_t end, Py_ssize_t* pos):
+    """A valid name at p[pos], decoded (pos moves past it); None if it is not one."""
+    cdef uint32_t size = 0
+    if read_u32(p, end, pos, &size):
+        return None
+    if <uint64_t>size > <uint64_t>(end - pos[0]) or check_utf8(p + pos[0], size) >= 0:
+        return None
+    name = PyUnicode_DecodeUTF8(<const char*>(p + pos[0]), size, NULL)
+    pos[0] += size
+    return name
+
+
+def segment_info_columns(const uint8_t[::1] buf not None, Py_ssize_t start, Py_ssize_t size):
+    """A WASM_SEGMENT_INFO payload at buf[start:start+size] as ``(names, alignments, flags)``
+    (a list and two lists of ints), or None when it is not plainly valid."""
+    check_range(buf, start, size)
+    cdef const uint8_t* p = &buf[0] if buf.shape[0] else EMPTY
+    cdef Py_ssize_t end = start + size, pos = start
+    cdef uint32_t count = 0, i, alignment = 0, flags = 0
+    if read_u32(p, end, &pos, &count) or <uint64_t>count > <uint64_t>((end - pos) // 3):
+        return None
+    cdef list names = [], alignments = [], all_flags = []
+    for i in range(count):
+        name = plain_name(p, end, &pos)
+        if name is None or read_u32(p, end, &pos, &alignment) or read_u32(p, end, &pos, &flags):
+            return None
+        names.append(name)
+        alignments.append(alignment)
+        all_flags.append(flags)
+    if pos != end:
+        return None
+    return names, alignments, all_flags
+
+
+def comdat_entries(const uint8_t[::1] buf not None, Py_ssize_t start, Py_ssize_t size):
+    """A WASM_COMDAT_INFO payload at buf[start:start+size] as a list of ``(name, flags,
+    ((kind, index), ...))``, or None when it is not plainly valid (names empty or repeated,
+    flags set, an entry kind past WASM_COMDAT_SECTION, ...)."""
+    check_range(buf, start, size)
+    cdef const uint8_t* p = &buf[0] if buf.shape[0] else EMPTY
+    cdef Py_ssize_t end = start + size, pos = start
+    cdef uint32_t count = 0, i, flags = 0, nentries = 0, k, kind = 0, index = 0
+    if read_u32(p, end, &pos, &count) or <uint64_t>count > <uint64_t>((end - pos) // 3):
+        return None
+    cdef list out = []
+    cdef set seen = set()
+    for i in range(count):
+        name = plain_name(p, end, &pos)
+        if not name or name in seen:
+            return None
+        seen.add(name)
+        if read_u32(p, end, &pos, &flags) or flags:
+            return None
+        if read_u32(p, end, &pos, &nentries) or <uint64_t>nentries > <uint64_t>((end - pos) // 2):
+            return None
+        entries = []
+        for k in range(nentries):
+            if read_u32(p, end, &pos, &kind) or kind > 5 or read_u32(p, end, &pos, &index):
+                return None
+            entries.append((kind, index))
+        out.append((name, flags, tuple(entries)))
+    if pos != end:
+        return None
     return out
 
 

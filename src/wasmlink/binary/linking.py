@@ -22,8 +22,8 @@ import array
 from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
-from .._native.reloc import (RELOC_TYPES, SYMBOL_KIND_NAMES, decode_relocs,
-                             decode_symbol_table, reloc_type_name)
+from .._native.reloc import (RELOC_TYPES, SYMBOL_KIND_NAMES, comdat_entries, decode_relocs,
+                             decode_symbol_table, reloc_type_name, segment_info_columns)
 from ..errors import ParseError
 from .module import unit_rows
 from .reader import Reader
@@ -270,6 +270,11 @@ class LinkingSection:
                     external_name)
                 continue
             if kind == WASM_SEGMENT_INFO:
+                # natively when plainly valid; else in Python, which says what is wrong
+                columns = segment_info_columns(data, sub.offset, length)
+                if columns is not None:
+                    self.segments = list(map(SegmentInfo, *columns))
+                    continue
                 self.segments = _read_segment_info(sr)
             elif kind == WASM_INIT_FUNCS:
                 if WASM_SYMBOL_TABLE not in seen:
@@ -277,6 +282,11 @@ class LinkingSection:
                                   head)
                 self.init_functions = _read_init_functions(sr, self.symbols)
             else:
+                comdats = comdat_entries(data, sub.offset, length)
+                if comdats is not None:
+                    self.comdats = [Comdat(name, flags, tuple(ComdatEntry(k, i) for k, i in entries))
+                                    for name, flags, entries in comdats]
+                    continue
                 self.comdats = _read_comdats(sr)
             sr.expect_end(f"linking subsection {SUBSECTION_NAMES[kind]}")
 
