@@ -144,6 +144,13 @@ class ObjFile:
         m = self.module
         linking = self.linking
         self.sections = m.sections
+        # where the code and data sections are among the sections (relocations name them so)
+        self.code_position = self.data_position = None
+        for position, s in enumerate(m.sections):
+            if s.id == 10:
+                self.code_position = position
+            elif s.id == 11:
+                self.data_position = position
         self.functions: list[InputChunk] = []
         code = m.code
         code_section = m.section(10)
@@ -231,10 +238,9 @@ class ObjFile:
         to only taking its address: PIC imports a function only when it is called."""
         from .._native.reloc import symbols_of_type
         nsyms = len(self.linking.symbols)
-        code = self.module.section(10)
-        if code is None:
+        if self.code_position is None:
             return bytearray(nsyms)
-        r = self.relocations().get(self.sections.index(code))
+        r = self.relocations().get(self.code_position)
         if r is None:
             return bytearray(nsyms)
         return symbols_of_type(r.type, r.index, 0, nsyms)

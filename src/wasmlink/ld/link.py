@@ -139,10 +139,11 @@ class Context:
         if file is None:
             return None
         relocs = self._relocations_of(file)
-        if chunk.kind == "function":
-            position = file.module.sections.index(file.module.section(10))
-        elif chunk.kind == "segment":
-            position = file.module.sections.index(file.module.section(11))
+        kind = chunk.kind
+        if kind == "function":
+            position = file.code_position
+        elif kind == "segment":
+            position = file.data_position
         else:
             position = chunk.index
         r = relocs.get(position)

@@ -150,17 +150,22 @@ def write_output(ctx) -> None:
         for payload in metadata_sections(ctx, sections, data_segments, seg_heads, code_head,
                                          data_head, customs):
             add(0, [payload])
+    # The sections the linker writes for tools come last, and nothing before them depends on
+    # their sizes: they are built after the inputs are relocated, while the demangler (on
+    # another core) finishes the names.
+    trailing = []
+
+    def add_trailing(payload_of):
+        trailing.append(payload_of)
     if keep("name"):
-        add(0, [name_section(ctx, data_segments, demangled)])
-    producers = producers_section(ctx) if keep("producers") else None
-    if producers is not None:
-        add(0, [producers])
-    features = target_features_section(ctx) if keep("target_features") else None
-    if features is not None:
-        add(0, [features])
+        add_trailing(lambda: name_section(ctx, data_segments, demangled))
+    if keep("producers"):
+        add_trailing(lambda: producers_section(ctx))
+    if keep("target_features"):
+        add_trailing(lambda: target_features_section(ctx))
     from . import build_id
     if opts.build_id != "none":          # last, so the id is the file's final bytes
-        add(0, [build_id.section_payload(opts)[0]])
+        add_trailing(lambda: build_id.section_payload(opts)[0])
 
     # lay the file out
     header = b"\0asm\x01\0\0\0"
@@ -247,6 +252,17 @@ def write_output(ctx) -> None:
         if f.body is not None:
             out[f.out_offset:f.out_offset + len(f.body)] = f.body
     relocate_all(ctx, out, [p for p in placements if p[0] == "custom"])
+    for payload_of in trailing:
+        payload = payload_of()
+        if payload is None:
+            continue
+        start = len(out)
+        head = b"\0" + u32(len(payload))
+        out += head
+        out += payload
+        if opts.map_file:
+            placed.append(map_file.PlacedSection(0, _custom_name(payload), start, len(out) - start,
+                                                 start + len(head)))
     if opts.build_id != "none":
         build_id.fill(opts, out, len(out) - build_id.hash_size(opts))
     ctx.output_size = len(out)
@@ -426,67 +442,80 @@ def target_features_section(ctx):
 
 # -- relocation ---------------------------------------------------------------------------------
 
-def symbol_columns(ctx, file):
-    """The per-symbol value columns the native applier reads, for one input file."""
-    n = len(file.symbols)
-    value = array.array("Q", bytes(8 * n))
-    table = array.array("I", bytes(4 * n))
-    got = array.array("I", bytes(4 * n)) if (ctx.got_imports or ctx.internal_got) else None
-    code = array.array("Q", bytes(8 * n))
-    state = array.array("B", bytes(n))
+def symbol_columns(ctx, file, rows=None):
+    """The per-symbol value columns the native applier reads, for one input file. A global
+    symbol is a row of every file that names it: ``rows`` (symbol -> its values), shared by
+    the files of one link, works each out once."""
+    if rows is None:
+        rows = {}
     code_payload = ctx.code_section_payload
-    for i, sym in enumerate(file.symbols):
-        kind = sym.kind
-        if kind == SYMTAB_DATA:
-            address = layout.data_address(sym)
-            if sym.is_tls and ctx.tls_segment is not None and sym.va is None:
-                address -= ctx.tls_segment.start_va      # TLS symbols are block offsets
-            value[i] = address & 0xFFFFFFFFFFFFFFFF
-            if sym.state != 0:
-                state[i] |= SYMBOL_UNDEFINED
-        elif kind == SYMTAB_SECTION:
-            chunk = sym.element
-            if chunk is not None and chunk.merged_into is not None:
-                chunk = chunk.merged_into.chunk
-            value[i] = 0 if chunk is None or chunk.out_offset < 0 else \
-                chunk.out_offset - _custom_payload(ctx, chunk)
+    wants_got = bool(ctx.got_imports or ctx.internal_got)
+    found = []
+    for sym in file.symbols:
+        row = rows.get(sym)
+        if row is None:
+            row = rows[sym] = _symbol_row(ctx, sym, code_payload)
+        found.append(row)
+    if not found:
+        empty = array.array("Q"), array.array("I"), array.array("Q"), array.array("B")
+        return (*empty, array.array("I") if wants_got else None)
+    value, table, code, state, got = zip(*found)
+    return (array.array("Q", value), array.array("I", table), array.array("Q", code),
+            array.array("B", state), array.array("I", got) if wants_got else None)
+
+
+def _symbol_row(ctx, sym, code_payload) -> tuple[int, int, int, int, int]:
+    """(value, table slot, code offset, state bits, GOT index) of one symbol."""
+    kind = sym.kind
+    value = table = code = state = 0
+    if kind == SYMTAB_DATA:
+        address = layout.data_address(sym)
+        if sym.is_tls and ctx.tls_segment is not None and sym.va is None:
+            address -= ctx.tls_segment.start_va      # TLS symbols are block offsets
+        value = address & 0xFFFFFFFFFFFFFFFF
+        if sym.state != 0:
+            state |= SYMBOL_UNDEFINED
+    elif kind == SYMTAB_SECTION:
+        chunk = sym.element
+        if chunk is not None and chunk.merged_into is not None:
+            chunk = chunk.merged_into.chunk
+        value = 0 if chunk is None or chunk.out_offset < 0 else \
+            chunk.out_offset - _custom_payload(ctx, chunk)
+    else:
+        if sym.is_defined and sym.element is not None and not sym.element.live and not sym.is_stub:
+            state |= SYMBOL_DEAD
+        elif sym.state != 0 and sym.index < 0:
+            state |= SYMBOL_UNDEFINED
         else:
-            if sym.is_defined and sym.element is not None and not sym.element.live and not sym.is_stub:
-                state[i] |= SYMBOL_DEAD
-            elif sym.state != 0 and sym.index < 0:
-                state[i] |= SYMBOL_UNDEFINED
+            idx = layout.output_index(sym)
+            value = idx if idx >= 0 else 0
+        if kind == SYMTAB_FUNCTION:
+            if not sym.is_defined:
+                # an imported function has no code offset: FUNCTION_OFFSET_* in debug
+                # info get the tombstone (its index is still written by the others)
+                state |= SYMBOL_UNDEFINED
+            slot = sym.get_table_index()
+            if slot >= 0:
+                table = slot
             else:
-                idx = layout.output_index(sym)
-                value[i] = idx if idx >= 0 else 0
-            if kind == SYMTAB_FUNCTION:
-                if not sym.is_defined:
-                    # an imported function has no code offset: FUNCTION_OFFSET_* in debug
-                    # info get the tombstone (its index is still written by the others)
-                    state[i] |= SYMBOL_UNDEFINED
-                slot = sym.get_table_index()
-                if slot >= 0:
-                    table[i] = slot
-                else:
-                    state[i] |= SYMBOL_NO_SLOT
-                e = sym.element
-                if sym.is_defined and e is not None and e.live and e.out_offset >= 0:
-                    # the body, after its size field, relative to the code section payload
-                    entry = e.out_offset - code_payload
-                    code[i] = entry + _size_field_width(e)
-        if sym.is_defined and sym.element is not None and getattr(sym.element, "live", True) is False:
-            state[i] |= SYMBOL_DEAD
-        elif sym.element is None and not sym.live and kind != SYMTAB_SECTION:
-            state[i] |= SYMBOL_DEAD       # e.g. a linker-defined symbol only debug info names
-        if got is not None:
-            got[i] = sym.got_index if kind != SYMTAB_GLOBAL and sym.got_index >= 0 \
-                else (value[i] if kind == SYMTAB_GLOBAL else 0)
+                state |= SYMBOL_NO_SLOT
+            e = sym.element
+            if sym.is_defined and e is not None and e.live and e.out_offset >= 0:
+                # the body, after its size field, relative to the code section payload
+                code = e.out_offset - code_payload + _size_field_width(e)
+    if sym.is_defined and sym.element is not None and getattr(sym.element, "live", True) is False:
+        state |= SYMBOL_DEAD
+    elif sym.element is None and not sym.live and kind != SYMTAB_SECTION:
+        state |= SYMBOL_DEAD       # e.g. a linker-defined symbol only debug info names
+    got = sym.got_index if kind != SYMTAB_GLOBAL and sym.got_index >= 0 \
+        else (value if kind == SYMTAB_GLOBAL else 0)
     return value, table, code, state, got
 
 
 def _size_field_width(chunk) -> int:
     data = chunk.body if chunk.body is not None else chunk.file.data
-    pos = 0 if chunk.body is not None else chunk.file.sections[
-        chunk.file.module.sections.index(chunk.file.module.section(10))].payload + chunk.start
+    pos = 0 if chunk.body is not None else \
+        chunk.file.sections[chunk.file.code_position].payload + chunk.start
     width = 1
     while data[pos] & 0x80:
         pos += 1
@@ -521,20 +550,19 @@ def merged_addends(file, r, merged_symbols):
 
 def relocate_all(ctx, out, custom_placements) -> None:
     ctx.custom_payload_starts = {name: at for _, at, _, name in custom_placements}
+    symbol_rows = {}
     for file in ctx.objects:
         relocs = ctx._relocations_of(file)
-        cols = symbol_columns(ctx, file)
+        cols = symbol_columns(ctx, file, symbol_rows)
         type_map = array.array("I", file.type_map or [0])
         merged_symbols = {i for i, sym in enumerate(file.symbols) if sym.kind == SYMTAB_SECTION
                           and sym.element is not None and sym.element.merged_into is not None}
         sections = file.module.sections
         targets = []
-        code = file.module.section(10)
-        if code is not None:
-            targets.append((sections.index(code), file.functions, 0))
-        data = file.module.section(11)
-        if data is not None:
-            targets.append((sections.index(data), file.segments, 0))
+        if file.code_position is not None:
+            targets.append((file.code_position, file.functions, 0))
+        if file.data_position is not None:
+            targets.append((file.data_position, file.segments, 0))
         for c in file.customs:
             targets.append((c.index, [c], section_tombstone(c.name)))
         for position, chunks, tombstone in targets:
