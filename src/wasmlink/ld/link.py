@@ -86,6 +86,7 @@ class Context:
         self.exports = []
         self.data_address_globals = []
         self._reloc_cache = {}
+        self._pairs_cache = {}          # chunk -> relocation_pairs(chunk)
         self.import_keys = {}
         self.stub_files = []
         # PIC (pic.py): the loader's bases, GOT entries, run-time relocation functions
@@ -154,6 +155,17 @@ class Context:
         if lo == hi:
             return None
         return r.type[lo:hi], r.index[lo:hi]
+
+    def relocation_pairs(self, chunk):
+        """The distinct (type, symbol index) pairs of a chunk's relocations, in first-use order
+        (which numbers types and table slots), or None; worked out once per chunk: marking
+        live and scanning relocations both walk them."""
+        pairs = self._pairs_cache.get(chunk, False)
+        if pairs is False:
+            found = self.chunk_relocations(chunk)
+            pairs = self._pairs_cache[chunk] = \
+                None if found is None else list(dict.fromkeys(zip(*found)))
+        return pairs
 
     def _relocations_of(self, file):
         relocs = self._reloc_cache.get(id(file))
@@ -588,14 +600,19 @@ def scan_relocations(ctx: Context) -> None:
         for chunk in [*file.functions, *file.segments, *file.customs]:
             if not chunk.live or chunk.discarded:
                 continue
-            found = ctx.chunk_relocations(chunk)
-            if found is None:
-                continue
-            if chunk.kind == "custom" and not dynamic and \
-                    not CUSTOM_RELEVANT.intersection(found[0]):
-                continue        # debug sections: offsets and addresses, nothing to scan
+            if chunk.kind == "custom":
+                found = ctx.chunk_relocations(chunk)
+                if found is None:
+                    continue
+                if not dynamic and not CUSTOM_RELEVANT.intersection(found[0]):
+                    continue        # debug sections: offsets and addresses, nothing to scan
+                pairs = dict.fromkeys(zip(*found))
+            else:
+                pairs = ctx.relocation_pairs(chunk)
+                if pairs is None:
+                    continue
             # each (type, symbol) once, in first-use order (which numbers types and slots)
-            for t, i in dict.fromkeys(zip(*found)):
+            for t, i in pairs:
                 if t == TYPE_INDEX_LEB:
                     # types are numbered in the order call_indirect first needs them
                     if not file.type_used[i]:

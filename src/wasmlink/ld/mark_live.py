@@ -93,12 +93,11 @@ def mark_live(ctx) -> None:
     while queue:
         chunk = queue.pop()
         file = chunk.file
-        relocs = ctx.chunk_relocations(chunk)
-        if relocs is None:
+        pairs = ctx.relocation_pairs(chunk)
+        if pairs is None:
             continue
-        types, indexes = relocs
         symbols = file.symbols
-        for t, i in dict.fromkeys(zip(types, indexes)):       # each (type, symbol) once
+        for t, i in pairs:       # each (type, symbol) once
             if t == TYPE_INDEX_LEB:
                 continue
             sym = symbols[i]
