@@ -256,6 +256,15 @@ def test_a_later_push_mounts_what_an_earlier_one_sent_elsewhere(apps, oci_regist
     assert result.mounted == [] and len(result.uploaded) == 6
 
 
+def test_a_push_mounts_what_an_earlier_pull_fetched(apps, oci_registry, tmp_path):
+    host = oci_registry.host
+    push(apps[0], f"{host}/pulled/from:1", dedup=True)
+    (tmp_path / "wasmlink-cache" / "blob-locations.json").unlink()   # forget the push
+    pull(f"{host}/pulled/from:1", tmp_path / "out.wasm")
+    result = push(apps[1], f"{host}/pulled/to:1", dedup=True)
+    assert len(result.mounted) == 3
+
+
 def test_a_pull_from_the_registry_runs_in_wasmtime(apps, oci_registry, tmp_path):
     ref = f"{oci_registry.host}/apps/run:{NAMES[3]}"
     push(apps[3], ref, dedup=True)

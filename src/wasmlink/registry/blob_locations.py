@@ -1,5 +1,5 @@
 """Where a registry already holds a blob: the repositories wasmlink pushed it to or pulled it
-from, remembered across runs so that a push to a new repository mounts shared layers
+from (both are recorded), remembered across runs so that a push to a new repository mounts shared layers
 (`POST .../blobs/uploads/?mount=DIGEST&from=REPO`) instead of uploading them again.
 
 A registry keeps blobs per repository: HEAD in the target repository cannot see that another

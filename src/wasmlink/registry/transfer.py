@@ -126,8 +126,19 @@ def pull(ref, output, *, keep_imports: bool = False, modules_dir=None,
     """Pull ``ref`` into the file ``output``. A dedup artifact is reassembled byte for byte,
     or with ``keep_imports`` written as its root (hash imports left in), its children put in
     ``modules_dir`` (named by their hex digests) for a runtime that supplies modules."""
-    from ..output import write_atomically
     reference = parse_reference(ref) if isinstance(ref, str) else ref
+    pulled: list = []                    # the manifest's blobs, once it is read
+    result = _pull(reference, output, keep_imports, modules_dir, pulled, client_options)
+    locations = _locations(reference)
+    if locations is not None:            # a later push elsewhere may mount them from here
+        for digest in pulled:
+            locations.record(digest, reference.repository)
+        locations.save()
+    return result
+
+
+def _pull(reference, output, keep_imports, modules_dir, pulled, client_options) -> PullResult:
+    from ..output import write_atomically
     repo = open_repository(reference, **client_options)
     try:
         data, media_type = repo.get_manifest(reference.digest or reference.tag)
@@ -142,6 +153,8 @@ def pull(ref, output, *, keep_imports: bool = False, modules_dir=None,
         layers = doc.get("layers")
         if not isinstance(layers, list) or not layers:
             raise WasmlinkError(f"{reference}: the manifest has no layers")
+        pulled.extend(l["digest"] for l in layers
+                      if isinstance(l, dict) and isinstance(l.get("digest"), str))
         annotations = doc.get("annotations") or {}
         if annotations.get(a.DEDUP_VERSION) is None:
             wasm = [l for l in layers if l.get("mediaType") == a.WASM_MEDIA_TYPE]
